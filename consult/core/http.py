@@ -1,0 +1,106 @@
+"""What every response shares: error pages and JSON errors, and the security headers.
+
+API requests (under /api/) always get the JSON envelope
+``{"error": {"code", "message", "fields"}}``; pages get an HTML error page. Every error
+handler rolls the session back, so a failed operation leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from consult.core.errors import ConsultError
+from consult.extensions import db
+
+logger = logging.getLogger(__name__)
+
+
+def is_api_request() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def error_response(status: int, code: str, message: str, fields=None) -> Response:
+    db.session.rollback()
+    if is_api_request():
+        response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
+        response.status_code = status
+        return response
+    html = render_template("errors/error.html", status=status, message=message, fields=fields)
+    return Response(html, status=status)
+
+
+HTTP_MESSAGES = {
+    400: lambda: _("The request could not be understood."),
+    401: lambda: _("Please sign in."),
+    403: lambda: _("You do not have permission to do this."),
+    404: lambda: _("The page or object you asked for does not exist."),
+    405: lambda: _("This method is not allowed here."),
+    413: lambda: _("The upload is larger than the allowed size."),
+    429: lambda: _("Too many attempts. Please wait a while and try again."),
+    500: lambda: _("Something went wrong on our side. Nothing was saved."),
+}
+
+
+def _http_code(exc: HTTPException) -> str:
+    return (exc.name or "error").lower().replace(" ", "_")
+
+
+def configure_errors(app: Flask) -> None:
+    @app.errorhandler(ConsultError)
+    def consult_error(exc: ConsultError):
+        return error_response(exc.status, exc.code, exc.message, exc.fields)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        message = _(
+            "The form's security token is missing or has expired. Go back, reload the page "
+            "and submit the form again."
+        )
+        return error_response(400, "csrf_failed", message)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(exc: RequestEntityTooLarge):
+        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        message = _("The upload is larger than the allowed %(mb)d MB.", mb=limit)
+        return error_response(413, "too_large", message)
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(exc: IntegrityError):
+        logger.warning("integrity error: %s", exc.orig)
+        message = _("This conflicts with existing data (for example a name already taken).")
+        return error_response(409, "conflict", message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        message = HTTP_MESSAGES.get(status, lambda: exc.description or exc.name)()
+        response = error_response(status, _http_code(exc), message)
+        for header in ("Retry-After", "Allow"):
+            if exc.get_response().headers.get(header):
+                response.headers[header] = exc.get_response().headers[header]
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", HTTP_MESSAGES[500]())
+
+
+def configure_security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"])
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response

@@ -1,0 +1,36 @@
+"""Page numbers from the query string, clamped; one envelope for paged API answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select
+
+from consult.extensions import db
+
+
+def paginate(query: Select) -> Pagination:
+    """Paginate ``query`` with ``?page=`` and ``?per_page=``; bad values fall back to defaults."""
+    config = current_app.config
+    per_page_max = config["MAX_PAGE_SIZE"]
+    page = request.args.get("page", 1, type=int) or 1
+    per_page = request.args.get("per_page", config["PAGE_SIZE"], type=int) or config["PAGE_SIZE"]
+    return db.paginate(
+        query,
+        page=max(page, 1),
+        per_page=min(max(per_page, 1), per_page_max),
+        error_out=False,
+        count=True,
+    )
+
+
+def envelope(page: Pagination, items: list[Any]) -> dict[str, Any]:
+    return {
+        "items": items,
+        "page": page.page,
+        "per_page": page.per_page,
+        "total": page.total,
+        "pages": page.pages,
+    }

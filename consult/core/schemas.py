@@ -1,0 +1,62 @@
+"""Base pieces for marshmallow schemas: strict input, tidy strings, one way to load a body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_babel import gettext as _
+from marshmallow import RAISE, Schema, fields
+from marshmallow import ValidationError as MarshmallowError
+
+from consult.core.errors import ValidationFailed
+
+
+class Text(fields.String):
+    """A string with surrounding whitespace removed; an empty optional value becomes None."""
+
+    def _deserialize(self, value: Any, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        result = result.strip()
+        if not result and not self.required:
+            return None
+        if not result:
+            raise self.make_error("required")
+        return result
+
+
+class InputSchema(Schema):
+    """Input schemas reject fields they do not know, naming them."""
+
+    class Meta:
+        unknown = RAISE
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                out.update(_flatten(value, name))
+            else:
+                out[name] = [str(v) for v in (value if isinstance(value, list) else [value])]
+    else:
+        out[prefix or "_schema"] = [str(m) for m in messages]
+    return out
+
+
+def load_json(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
+    """Validate the JSON body with ``schema``; raise ``ValidationFailed`` naming each field."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationFailed(
+            _("The request body must be a JSON object."),
+            fields={"_body": [_("Not a JSON object.")]},
+        )
+    try:
+        return schema.load(data, partial=partial)
+    except MarshmallowError as exc:
+        raise ValidationFailed(
+            _("Please correct the marked fields."), fields=_flatten(exc.messages)
+        ) from None

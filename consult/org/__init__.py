@@ -1,0 +1,1 @@
+"""Legislatures, contact points, units, users, roles and API tokens."""

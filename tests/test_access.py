@@ -1,0 +1,200 @@
+"""Who may reach which route: one table, every route × every role.
+
+A route missing from ACCESS fails ``test_every_route_is_in_the_table``, so nobody can add a
+page or an API endpoint without deciding who may use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from consult.extensions import db
+from tests.conftest import ROLES, bearer, sign_in
+
+# Shorthands for the expected status per role, in ROLES order:
+# anonymous, admin, legislature, manager, expert, collector.
+
+
+def by_role(anonymous, admin, legislature, manager, expert, collector) -> dict[str, int]:
+    return dict(
+        zip(ROLES, (anonymous, admin, legislature, manager, expert, collector), strict=True)
+    )
+
+
+PUBLIC = by_role(200, 200, 200, 200, 200, 200)
+SIGNED_IN_PAGE = by_role(302, 200, 200, 200, 200, 200)
+ADMIN_PAGE = by_role(302, 200, 403, 403, 403, 403)
+ADMIN_API = by_role(401, 200, 403, 403, 403, 403)
+ADMIN_API_CREATE = by_role(401, 201, 403, 403, 403, 403)
+SIGNED_IN_API = by_role(401, 200, 200, 200, 200, 200)
+
+
+@dataclass
+class Case:
+    method: str
+    url: Callable[[Any, str], str]
+    expect: dict[str, int]
+    form: Callable[[Any], dict] | None = None
+    json: Callable[[Any], dict] | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def fixed(path: str) -> Callable[[Any, str], str]:
+    return lambda w, role: path
+
+
+ACCESS: dict[tuple[str, str], Case] = {
+    ("static", "GET"): Case("GET", fixed("/static/css/app.css"), PUBLIC),
+    ("main.index", "GET"): Case("GET", fixed("/"), PUBLIC),
+    ("main.home", "GET"): Case("GET", fixed("/home"), by_role(302, 302, 302, 302, 302, 302)),
+    ("main.set_language", "POST"): Case(
+        "POST",
+        fixed("/language"),
+        by_role(302, 302, 302, 302, 302, 302),
+        form=lambda w: {"lang": "en"},
+    ),
+    ("auth.login", "GET"): Case("GET", fixed("/login"), by_role(200, 302, 302, 302, 302, 302)),
+    ("auth.login", "POST"): Case(
+        "POST",
+        fixed("/login"),
+        by_role(401, 302, 302, 302, 302, 302),
+        form=lambda w: {"username": "nobody", "password": "wrong-password"},
+    ),
+    ("auth.logout", "POST"): Case("POST", fixed("/logout"), by_role(302, 302, 302, 302, 302, 302)),
+    ("auth.change_password", "GET"): Case("GET", fixed("/account/password"), SIGNED_IN_PAGE),
+    ("auth.change_password", "POST"): Case(
+        "POST", fixed("/account/password"), by_role(302, 422, 422, 422, 422, 422), form=lambda w: {}
+    ),
+    ("auth.tokens", "GET"): Case("GET", fixed("/account/tokens"), SIGNED_IN_PAGE),
+    ("auth.tokens", "POST"): Case(
+        "POST", fixed("/account/tokens"), SIGNED_IN_PAGE, form=lambda w: {"name": "script"}
+    ),
+    # The admin's own token: only its owner may revoke it; others are told it does not exist.
+    ("auth.revoke_token", "POST"): Case(
+        "POST",
+        lambda w, role: f"/account/tokens/{w.admin_token.id}/revoke",
+        by_role(302, 302, 404, 404, 404, 404),
+    ),
+    ("admin.index", "GET"): Case("GET", fixed("/admin/"), ADMIN_PAGE),
+    ("admin.reset_password", "POST"): Case(
+        "POST", lambda w, role: f"/admin/users/{w.target.id}/password", ADMIN_PAGE
+    ),
+    ("org.legislature_home", "GET"): Case(
+        "GET", fixed("/legislature/"), by_role(302, 403, 200, 403, 403, 403)
+    ),
+    ("org.point_home", "GET"): Case("GET", fixed("/point/"), by_role(302, 403, 403, 200, 200, 403)),
+    ("org.collector_home", "GET"): Case(
+        "GET", fixed("/collector/"), by_role(302, 403, 403, 403, 403, 200)
+    ),
+    # -- API
+    ("api.openapi_document", "GET"): Case("GET", fixed("/api/v1/openapi.json"), PUBLIC),
+    ("api.create_token", "POST"): Case(
+        "POST",
+        fixed("/api/v1/tokens"),
+        by_role(401, 401, 401, 401, 401, 401),
+        json=lambda w: {"username": "nobody", "password": "wrong-password"},
+    ),
+    ("api.list_tokens", "GET"): Case("GET", fixed("/api/v1/tokens"), SIGNED_IN_API),
+    ("api.revoke_token", "DELETE"): Case(
+        "DELETE",
+        lambda w, role: f"/api/v1/tokens/{w.admin_token.id}",
+        by_role(401, 204, 404, 404, 404, 404),
+    ),
+    ("api.me", "GET"): Case("GET", fixed("/api/v1/me"), SIGNED_IN_API),
+}
+
+# The organisation pages and resources share one shape each.
+_TARGETS = {
+    "legislature": ("legislatures", lambda w: w.other.id),
+    "point": ("points", lambda w: w.point_b.id),
+    "unit": ("units", lambda w: w.unit_b.id),
+    "user": ("users", lambda w: w.target.id),
+}
+_NEW = {
+    "legislature": lambda w: {"name": "新增立法机关"},
+    "point": lambda w: {"name": "新增联系点"},
+    "unit": lambda w: {"point_id": w.point_a.id, "name": "新增单位"},
+    "user": lambda w: {"username": "newcomer", "display_name": "新人", "role": "admin"},
+}
+for _name, (_plural, _ident) in _TARGETS.items():
+
+    def _item(plural=_plural, ident=_ident, suffix=""):
+        return lambda w, role: f"/admin/{plural}/{ident(w)}{suffix}"
+
+    ACCESS[(f"admin.{_plural}", "GET")] = Case("GET", fixed(f"/admin/{_plural}"), ADMIN_PAGE)
+    ACCESS[(f"admin.new_{_name}", "GET")] = Case("GET", fixed(f"/admin/{_plural}/new"), ADMIN_PAGE)
+    # An empty form: the admin gets the form back with errors (422), others never see it.
+    ACCESS[(f"admin.new_{_name}", "POST")] = Case(
+        "POST",
+        fixed(f"/admin/{_plural}/new"),
+        by_role(302, 422, 403, 403, 403, 403),
+        form=lambda w: {},
+    )
+    ACCESS[(f"admin.edit_{_name}", "GET")] = Case("GET", _item(suffix="/edit"), ADMIN_PAGE)
+    # A required field sent empty (an empty body would make WTForms fall back to the object).
+    ACCESS[(f"admin.edit_{_name}", "POST")] = Case(
+        "POST",
+        _item(suffix="/edit"),
+        by_role(302, 422, 403, 403, 403, 403),
+        form=lambda w, name=_name: {"display_name" if name == "user" else "name": ""},
+    )
+    ACCESS[(f"admin.toggle_{_name}", "POST")] = Case(
+        "POST", _item(suffix="/active"), by_role(302, 302, 403, 403, 403, 403)
+    )
+    api_item = (lambda plural, ident: lambda w, role: f"/api/v1/{plural}/{ident(w)}")(
+        _plural, _ident
+    )
+    ACCESS[(f"api.list_{_plural}", "GET")] = Case("GET", fixed(f"/api/v1/{_plural}"), ADMIN_API)
+    ACCESS[(f"api.create_{_name}", "POST")] = Case(
+        "POST", fixed(f"/api/v1/{_plural}"), ADMIN_API_CREATE, json=_NEW[_name]
+    )
+    ACCESS[(f"api.get_{_name}", "GET")] = Case("GET", api_item, ADMIN_API)
+    ACCESS[(f"api.update_{_name}", "PATCH")] = Case("PATCH", api_item, ADMIN_API, json=lambda w: {})
+
+
+def test_every_route_is_in_the_table(app):
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes - ACCESS.keys() == set(), "routes with no access decision in ACCESS"
+    assert ACCESS.keys() - routes == set(), "ACCESS lists routes that no longer exist"
+
+
+@pytest.mark.parametrize("key", sorted(ACCESS), ids=lambda k: f"{k[1]} {k[0]}")
+def test_access(make_app, world_factory, key):
+    case = ACCESS[key]
+    for role in ROLES:
+        # A fresh app and world per role: what one role changes cannot affect the next.
+        app = make_app(WTF_CSRF_ENABLED=False)
+        with app.app_context():
+            w = world_factory()
+            user = None if role == "anonymous" else getattr(w, role)
+            client = app.test_client()
+            headers = {}
+            if key[0].startswith("api."):
+                if user is not None:
+                    headers = bearer(app, user)
+            else:
+                sign_in(client, user)
+            response = client.open(
+                case.url(w, role),
+                method=case.method,
+                data=case.form(w) if case.form else None,
+                json=case.json(w) if case.json else None,
+                headers=headers,
+            )
+            response.close()
+            assert response.status_code == case.expect[role], (
+                f"{case.method} {case.url(w, role)} as {role}: "
+                f"{response.status_code}, expected {case.expect[role]}"
+            )
+            db.session.remove()
+            from tests.conftest import empty_database
+
+            empty_database()
