@@ -86,6 +86,18 @@ def empty_database() -> None:
                 conn.execute(sa.text(f"DELETE FROM {name}"))  # noqa: S608
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    Flask reuses an app context that is already pushed (the ``app`` fixture's), which would
+    share ``g`` and the database session between the test and its requests.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def make_app(migrated, tmp_path) -> Iterator:
     """Build apps on the migrated test database; the database is emptied afterwards."""
@@ -93,6 +105,7 @@ def make_app(migrated, tmp_path) -> Iterator:
 
     def factory(**overrides) -> Flask:
         app = create_app(base_config(migrated, tmp_path / "instance") | overrides)
+        app.test_client_class = IsolatedClient
         apps.append(app)
         return app
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from consult.extensions import db
-from tests.conftest import ROLES, bearer, sign_in
+from tests.conftest import ROLES, bearer, empty_database, sign_in
 
 # Shorthands for the expected status per role, in ROLES order:
 # anonymous, admin, legislature, manager, expert, collector.
@@ -169,12 +169,23 @@ def test_every_route_is_in_the_table(app):
 @pytest.mark.parametrize("key", sorted(ACCESS), ids=lambda k: f"{k[1]} {k[0]}")
 def test_access(make_app, world_factory, key):
     case = ACCESS[key]
+    changes_state = case.method != "GET"
+    app = w = None
     for role in ROLES:
-        # A fresh app and world per role: what one role changes cannot affect the next.
-        app = make_app(WTF_CSRF_ENABLED=False)
+        # What one role changes must not affect the next: state-changing requests get a
+        # fresh app and world for every role.
+        if w is None or changes_state:
+            if app is not None:
+                with app.app_context():
+                    db.session.remove()
+                    empty_database()
+            app = make_app(WTF_CSRF_ENABLED=False)
+            with app.app_context():
+                w = world_factory()
+                for obj in vars(w).values():
+                    _ = obj.id  # load while attached: the URLs need the ids afterwards
         with app.app_context():
-            w = world_factory()
-            user = None if role == "anonymous" else getattr(w, role)
+            user = None if role == "anonymous" else db.session.merge(getattr(w, role))
             client = app.test_client()
             headers = {}
             if key[0].startswith("api."):
@@ -182,8 +193,9 @@ def test_access(make_app, world_factory, key):
                     headers = bearer(app, user)
             else:
                 sign_in(client, user)
+            url = case.url(w, role)
             response = client.open(
-                case.url(w, role),
+                url,
                 method=case.method,
                 data=case.form(w) if case.form else None,
                 json=case.json(w) if case.json else None,
@@ -191,10 +203,6 @@ def test_access(make_app, world_factory, key):
             )
             response.close()
             assert response.status_code == case.expect[role], (
-                f"{case.method} {case.url(w, role)} as {role}: "
-                f"{response.status_code}, expected {case.expect[role]}"
+                f"{case.method} {url} as {role}: {response.status_code}, "
+                f"expected {case.expect[role]}"
             )
-            db.session.remove()
-            from tests.conftest import empty_database
-
-            empty_database()

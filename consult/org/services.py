@@ -178,7 +178,7 @@ def update_unit(unit: Unit, data: dict[str, Any], actor: User) -> Unit:
 
 def set_active(obj, active: bool, actor: User) -> None:
     """Deactivate or reactivate a legislature, point, unit or user; nothing is deleted."""
-    if obj is actor and not active:
+    if isinstance(obj, User) and obj.id == actor.id and not active:
         raise ConsultError(_("You cannot deactivate your own account."))
     if obj.is_active == active:
         return
@@ -291,7 +291,7 @@ def _scope_dict(user: User) -> dict[str, int | None]:
 def update_user(user: User, data: dict[str, Any], actor: User) -> User:
     data = dict(data)
     data.pop("username", None)  # user names are permanent: they appear in exports and logs
-    if user is actor and "role" in data and Role(data["role"]) != user.role:
+    if user.id == actor.id and "role" in data and Role(data["role"]) != user.role:
         raise ValidationFailed(
             _("Please correct the marked fields."),
             fields={"role": [_("You cannot change your own role.")]},

@@ -1,0 +1,47 @@
+"""`flask consult create-admin` and `flask consult demo`."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from consult.extensions import db
+from consult.org.models import ContactPoint, Legislature, Role, Unit, User
+
+
+def count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_create_admin(runner):
+    result = runner.invoke(args=["consult", "create-admin", "Chief"], input="long-enough-pw\n" * 2)
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.username == "chief"))
+    assert user.role == Role.ADMIN and not user.must_change_password
+
+
+def test_create_admin_refuses_a_weak_password_and_stores_nothing(runner):
+    result = runner.invoke(
+        args=["consult", "create-admin", "chief", "--password-stdin"], input="short\n"
+    )
+    assert result.exit_code == 1
+    assert "password" in result.output
+    assert count(User) == 0
+
+
+def test_demo_is_idempotent_and_shaped_like_beibei(runner):
+    first = runner.invoke(args=["consult", "demo"])
+    assert first.exit_code == 0, first.output
+    assert "consult-demo" in first.output and "dianzhang" in first.output
+    totals = (count(Legislature), count(ContactPoint), count(Unit), count(User))
+    second = runner.invoke(args=["consult", "demo"])
+    assert second.exit_code == 0
+    db.session.expire_all()
+    assert (count(Legislature), count(ContactPoint), count(Unit), count(User)) == totals
+    assert totals[:3] == (1, 1, 9)
+    assert count(User, User.role == Role.LEGISLATURE) == 2
+    assert count(User, User.role == Role.EXPERT) == 3
+    positions = db.session.scalars(select(User.position).where(User.role == Role.MANAGER)).all()
+    assert sorted(positions) == sorted(["点长", "副点长", "副点长", "联络员"])
+    # every unit has collectors
+    for unit in db.session.scalars(select(Unit)):
+        assert count(User, User.unit_id == unit.id, User.role == Role.COLLECTOR) >= 1
