@@ -50,6 +50,8 @@ def configure_logging(app: Flask) -> None:
             level=app.config.get("LOG_LEVEL", "INFO"),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+    # Alembic announces each of its plugins at INFO in every process: noise, not news.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def configure_extensions(app: Flask) -> None:

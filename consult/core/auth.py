@@ -8,10 +8,32 @@ from typing import Any
 
 from flask import g
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from consult.core.errors import AuthenticationRequired, PermissionDenied
 from consult.extensions import login_manager
+
+
+def _role_gate(roles: tuple[str, ...], get_user: Callable, on_anonymous: Callable, denied):
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any):
+            user = get_user()
+            if user is None:
+                return on_anonymous()
+            if roles and user.role not in roles:
+                raise PermissionDenied(str(denied))
+            return view(*args, **kwargs)
+
+        wrapped.allowed_roles = roles  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+def _session_user():
+    return current_user if current_user.is_authenticated else None
 
 
 def roles_required(*roles: str) -> Callable:
@@ -19,20 +41,12 @@ def roles_required(*roles: str) -> Callable:
 
     Anonymous visitors are sent to the login page; other roles get 403.
     """
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any):
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if roles and current_user.role not in roles:
-                raise PermissionDenied(_("Your role does not give access to this page."))
-            return view(*args, **kwargs)
-
-        wrapped.allowed_roles = roles  # type: ignore[attr-defined]
-        return wrapped
-
-    return decorator
+    return _role_gate(
+        roles,
+        _session_user,
+        login_manager.unauthorized,
+        _l("Your role does not give access to this page."),
+    )
 
 
 def api_user():
@@ -40,22 +54,12 @@ def api_user():
     return g.get("api_user")
 
 
+def _no_token():
+    raise AuthenticationRequired(_("Send a valid API token as “Authorization: Bearer <token>”."))
+
+
 def api_roles(*roles: str) -> Callable:
     """An API endpoint for bearer-token users holding one of ``roles`` (any role if none)."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any):
-            user = api_user()
-            if user is None:
-                raise AuthenticationRequired(
-                    _("Send a valid API token as “Authorization: Bearer <token>”.")
-                )
-            if roles and user.role not in roles:
-                raise PermissionDenied(_("Your role does not give access to this resource."))
-            return view(*args, **kwargs)
-
-        wrapped.allowed_roles = roles  # type: ignore[attr-defined]
-        return wrapped
-
-    return decorator
+    return _role_gate(
+        roles, api_user, _no_token, _l("Your role does not give access to this resource.")
+    )

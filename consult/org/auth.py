@@ -36,22 +36,17 @@ def _submitted_username() -> str:
     return "account:" + (str(name).strip().lower() if name else "")
 
 
-# Shared by the login page and POST /api/v1/tokens: both spend the same allowance.
+# Shared by the login page and POST /api/v1/tokens: both spend the same allowance,
+# once per client address and once per submitted user name.
 login_limits = [
     limiter.shared_limit(
         _login_limit,
-        scope="login-address",
-        key_func=get_remote_address,
+        scope=f"login-{name}",
+        key_func=key,
         methods=["POST"],
         deduct_when=_failed_login,
-    ),
-    limiter.shared_limit(
-        _login_limit,
-        scope="login-account",
-        key_func=_submitted_username,
-        methods=["POST"],
-        deduct_when=_failed_login,
-    ),
+    )
+    for name, key in (("address", get_remote_address), ("account", _submitted_username))
 ]
 
 
