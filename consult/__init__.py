@@ -118,6 +118,7 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_cli(app: Flask) -> None:
-    from consult.cli import consult_cli
+    from consult.cli import consult_cli, drafts_cli
 
     app.cli.add_command(consult_cli)
+    app.cli.add_command(drafts_cli)

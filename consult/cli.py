@@ -68,3 +68,53 @@ def demo() -> None:
         where = user.scope_label or "—"
         click.echo(f"  {user.username:<14} {user.role.value:<12} {user.display_name} · {where}")
     click.echo("")
+
+
+@click.group("drafts")
+def drafts_cli() -> None:
+    """Legislative texts: parse and inspect."""
+
+
+@drafts_cli.command("parse")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the whole parse as JSON.")
+@with_appcontext
+def parse_draft(path: str, as_json: bool) -> None:
+    """Parse a .txt, .md or .docx file into its clause tree and report what was found."""
+    import json
+    from pathlib import Path
+
+    from flask import current_app
+
+    from consult.drafts.files import UnreadableDocument, read_document
+    from consult.drafts.legal_text import parse
+
+    file = Path(path)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if file.stat().st_size > limit:
+        raise click.ClickException(f"{file.name}: larger than the {limit // 2**20} MB upload limit")
+    try:
+        text = read_document(file.read_bytes(), file.name)
+    except UnreadableDocument as exc:
+        raise click.ClickException(f"{file.name}: {exc}") from None
+    document = parse(text)
+    if as_json:
+        click.echo(json.dumps(document.to_dict(), ensure_ascii=False, indent=1))
+        return
+    click.echo(f"{document.title or '(no title)'}")
+    counts = document.counts()
+    names = {"part": "编", "subpart": "分编", "chapter": "章", "section": "节", "article": "条",
+             "article_insert": "其中“之”条", "paragraph": "款", "item": "项", "subitem": "目",
+             "enum_section": "条（一、二、…）"}  # fmt: skip
+    click.echo("  " + "  ".join(f"{names[k]} {v}" for k, v in counts.items() if v))
+    for node in document.walk():
+        if node.kind in ("part", "subpart", "chapter", "section"):
+            depth = {"part": 0, "subpart": 1, "chapter": 1, "section": 2}[node.kind]
+            click.echo(f"{'  ' * (depth + 1)}{node.citation} {node.heading or ''}")
+    if document.annexes:
+        click.echo("  附件: " + "、".join(b.title or "" for b in document.annexes))
+    if document.unplaced:
+        click.echo(f"  unplaced blocks: {len(document.unplaced)}")
+    click.echo(f"  warnings: {len(document.warnings)}")
+    for warning in document.warnings:
+        click.echo(f"    line {warning.line}: {warning.message}")
