@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 # -- numerals ---------------------------------------------------------------------------------
@@ -28,6 +29,7 @@ NUM = r"[零〇○一二两三四五六七八九十百千万\d０-９]+"
 CN_NUM = r"[零〇○一二两三四五六七八九十百千]+"
 
 
+@lru_cache(maxsize=4096)
 def cn_to_int(text: str) -> int:
     """第一千二百六十 → 1260; Arabic and full-width digits are accepted too."""
     text = text.strip()
@@ -48,6 +50,7 @@ def cn_to_int(text: str) -> int:
     return total + section + digit
 
 
+@lru_cache(maxsize=4096)
 def int_to_cn(n: int) -> str:
     """1260 → 一千二百六十; 10 → 十; 110 → 一百一十; 101 → 一百零一."""
     if n <= 0:

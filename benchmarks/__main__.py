@@ -1,0 +1,56 @@
+"""`make bench` / `python -m benchmarks [--size 10k] [--only NAME] [--runs N]`.
+
+Prints one JSON object per measurement to stdout and to benchmarks/results/latest.jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from benchmarks import bench_corpus, bench_parse
+from benchmarks.corpus import generate
+from benchmarks.harness import SIZES, Context, Reporter, machine
+
+BENCHMARKS = {
+    "corpus": bench_corpus.run,
+    "parse": bench_parse.run,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--size", default=os.environ.get("BENCH_SIZE", "10k"), choices=SIZES)
+    parser.add_argument(
+        "--only", action="append", default=[], help="run benchmarks whose name contains this"
+    )
+    parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "7")))
+    parser.add_argument("--seed", type=int, default=20261122)
+    args = parser.parse_args(argv)
+
+    backend = (
+        "postgresql"
+        if os.environ.get("CONSULT_DATABASE_URL", "").startswith("postgres")
+        else "sqlite"
+    )
+    reporter = Reporter()
+    started = time.perf_counter()
+    reporter.emit({"name": "machine", **machine(), "size": args.size, "backend": backend})
+    corpus_start = time.perf_counter()
+    corpus = generate(SIZES[args.size], seed=args.seed)
+    ctx = Context(args.size, SIZES[args.size], backend, args.runs, corpus)
+    ctx.extra["corpus_seconds"] = time.perf_counter() - corpus_start
+    for run in BENCHMARKS.values():
+        for item in run(ctx):
+            if args.only and not any(part in item["name"] for part in args.only):
+                continue
+            reporter.emit(item)
+    reporter.emit({"name": "total", "seconds": round(time.perf_counter() - started, 2)})
+    reporter.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
