@@ -182,6 +182,18 @@ def build_world() -> SimpleNamespace:
         target=make_user("target", Role.COLLECTOR, unit_id=unit_a.id),
     )
     w.admin_token, _raw = services.create_token(admin, "admin's script")
+    # A published draft with a pending second version, and a draft with one published version.
+    from consult.drafts import services as drafts
+    from tests.drafts.texts import DOG_V1, DOG_V2
+
+    w.draft = drafts.create_draft(
+        {"text": DOG_V1, "version_label": "征求意见稿", "explanatory_note": "起草说明正文。"},
+        w.legislature,
+    )
+    drafts.publish(w.draft.versions[0], w.legislature)
+    drafts.add_version(w.draft, {"text": DOG_V2, "version_label": "二审稿"}, w.legislature)
+    w.draft2 = drafts.create_draft({"text": DOG_V2}, w.legislature)
+    drafts.publish(w.draft2.versions[0], w.legislature)
     db.session.commit()
     return w
 

@@ -47,6 +47,18 @@ HTTP_MESSAGES = {
 }
 
 
+def human_size(size: int) -> str:
+    for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= factor:
+            value = size / factor
+            return (
+                f"{value:.0f} {unit}"
+                if value >= 10 or value.is_integer()
+                else f"{value:.1f} {unit}"
+            )
+    return f"{size} B"
+
+
 def _http_code(exc: HTTPException) -> str:
     return (exc.name or "error").lower().replace(" ", "_")
 
@@ -66,8 +78,10 @@ def configure_errors(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc: RequestEntityTooLarge):
-        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-        message = _("The upload is larger than the allowed %(mb)d MB.", mb=limit)
+        message = _(
+            "The upload is larger than the allowed %(size)s.",
+            size=human_size(app.config["MAX_CONTENT_LENGTH"]),
+        )
         return error_response(413, "too_large", message)
 
     @app.errorhandler(IntegrityError)

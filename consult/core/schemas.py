@@ -32,13 +32,13 @@ class InputSchema(Schema):
         unknown = RAISE
 
 
-def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if isinstance(messages, dict):
         for key, value in messages.items():
             name = f"{prefix}.{key}" if prefix else str(key)
             if isinstance(value, dict):
-                out.update(_flatten(value, name))
+                out.update(flatten_messages(value, name))
             else:
                 out[name] = [str(v) for v in (value if isinstance(value, list) else [value])]
     else:
@@ -58,5 +58,5 @@ def load_json(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
         return schema.load(data, partial=partial)
     except MarshmallowError as exc:
         raise ValidationFailed(
-            _("Please correct the marked fields."), fields=_flatten(exc.messages)
+            _("Please correct the marked fields."), fields=flatten_messages(exc.messages)
         ) from None

@@ -10,7 +10,6 @@ from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
     Column,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -20,19 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from consult.core.types import UTCDateTime, utcnow
+from consult.core.types import UTCDateTime, enum_column, utcnow
 from consult.extensions import db
-
-
-def enum_column(enum_cls: type[enum.Enum], length: int = 20) -> Enum:
-    """Enums stored as their values in a VARCHAR: the same schema on SQLite and PostgreSQL."""
-    return Enum(
-        enum_cls,
-        native_enum=False,
-        length=length,
-        values_callable=lambda cls: [member.value for member in cls],
-        validate_strings=True,
-    )
 
 
 class Role(enum.StrEnum):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from consult.extensions import db
@@ -166,7 +168,7 @@ def test_openapi_document_is_valid_and_complete(client, app):
     validate(spec)
     documented = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops}
     routes = {
-        (rule.rule.replace("<int:token_id>", "{token_id}").replace("<int:ident>", "{ident}"), m)
+        (re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule), m)
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/api/v1/")
         for m in rule.methods - {"HEAD", "OPTIONS"}
