@@ -58,15 +58,20 @@ def create_admin(username: str, display_name: str, password_stdin: bool) -> None
 @with_appcontext
 def demo() -> None:
     """Load the demo organisation (idempotent) and print its sign-ins."""
+    from consult.drafts.demo import load_demo_drafts
     from consult.org.demo import DEMO_PASSWORD, load_demo
+    from consult.org.models import Role
 
     accounts = load_demo()
+    staff = next(user for user in accounts if user.role == Role.LEGISLATURE)
+    drafts = load_demo_drafts(staff)
     db.session.commit()
     click.echo("")
     click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
     for user in accounts:
         where = user.scope_label or "—"
         click.echo(f"  {user.username:<14} {user.role.value:<12} {user.display_name} · {where}")
+    click.echo("Demo drafts: " + "、".join(draft.title for draft in drafts))
     click.echo("")
 
 

@@ -32,16 +32,37 @@ def test_demo_is_idempotent_and_shaped_like_beibei(runner):
     first = runner.invoke(args=["consult", "demo"])
     assert first.exit_code == 0, first.output
     assert "consult-demo" in first.output and "dianzhang" in first.output
-    totals = (count(Legislature), count(ContactPoint), count(Unit), count(User))
+    from consult.drafts.models import DraftVersion
+
+    totals = (
+        count(Legislature),
+        count(ContactPoint),
+        count(Unit),
+        count(User),
+        count(DraftVersion),
+    )
     second = runner.invoke(args=["consult", "demo"])
     assert second.exit_code == 0
     db.session.expire_all()
-    assert (count(Legislature), count(ContactPoint), count(Unit), count(User)) == totals
+    assert (
+        count(Legislature),
+        count(ContactPoint),
+        count(Unit),
+        count(User),
+        count(DraftVersion),
+    ) == totals
     assert totals[:3] == (1, 1, 9)
     assert count(User, User.role == Role.LEGISLATURE) == 2
     assert count(User, User.role == Role.EXPERT) == 3
     positions = db.session.scalars(select(User.position).where(User.role == Role.MANAGER)).all()
     assert sorted(positions) == sorted(["点长", "副点长", "副点长", "联络员"])
+    # two published demo drafts, the dog regulation in two versions
+    from consult.drafts.models import Draft
+
+    drafts = db.session.scalars(select(Draft).order_by(Draft.id)).all()
+    assert [len(d.published_versions) for d in drafts] == [2, 1]
+    assert drafts[0].versions[1].counts["article"] == 21
+    assert not any(v.warnings for d in drafts for v in d.versions)
     # every unit has collectors
     for unit in db.session.scalars(select(Unit)):
         assert count(User, User.unit_id == unit.id, User.role == Role.COLLECTOR) >= 1
