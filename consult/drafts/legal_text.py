@@ -599,7 +599,13 @@ class _Parser:
                 expected="第X编",
                 found=_squash(line.text)[:20],
             )
-        self._check_sequence(parent, kind, number, None, line.number)
+        char = _CONTAINER_CHAR[kind]
+        self._expect_next(
+            [c for c in parent.children if c.kind == kind],
+            number,
+            line.number,
+            lambda n: f"第{int_to_cn(n)}{char}",
+        )
         heading = _squash(match.group(3))
         node = Node(
             kind,
@@ -692,17 +698,16 @@ class _Parser:
         self.last_numbers[(0, "article")] = key
         self.expected_article = number + 1
 
-    def _check_sequence(self, parent: Node, kind: str, number: int, insert, line: int) -> None:
-        siblings = [c for c in parent.children if c.kind == kind]
+    def _expect_next(self, siblings: list[Node], number: int, line: int, label) -> None:
+        """Warn when ``number`` does not follow the last of ``siblings`` (or start at 1)."""
         expected = siblings[-1].number + 1 if siblings else 1
         if number != expected:
-            char = _CONTAINER_CHAR.get(kind, "")
             self.warn(
                 line,
                 "numbering_gap" if number > expected else "numbering_out_of_order",
-                f"第{line}行：应为第{int_to_cn(expected)}{char}，实为第{int_to_cn(number)}{char}",
-                expected=f"第{int_to_cn(expected)}{char}",
-                found=f"第{int_to_cn(number)}{char}",
+                f"第{line}行：应为“{label(expected)}”，实为“{label(number)}”",
+                expected=label(expected),
+                found=label(number),
             )
 
     # -- enumerated sections (decisions, amendments) -----------------------------------------
@@ -710,16 +715,12 @@ class _Parser:
     def _open_enum(self, line: _Line, match: re.Match) -> None:
         number = cn_to_int(match.group(1))
         self.stack = [self.doc.root]
-        siblings = [c for c in self.doc.root.children if c.kind == "enum_section"]
-        expected = siblings[-1].number + 1 if siblings else 1
-        if number != expected:
-            self.warn(
-                line.number,
-                "numbering_gap" if number > expected else "numbering_out_of_order",
-                f"第{line.number}行：应为“{int_to_cn(expected)}、”，实为“{int_to_cn(number)}、”",
-                expected=f"{int_to_cn(expected)}、",
-                found=f"{int_to_cn(number)}、",
-            )
+        self._expect_next(
+            [c for c in self.doc.root.children if c.kind == "enum_section"],
+            number,
+            line.number,
+            lambda n: f"{int_to_cn(n)}、",
+        )
         node = Node(
             "enum_section",
             number,
@@ -840,16 +841,12 @@ class _Parser:
         paragraph = self._continue_item_list(owner, number) or self._paragraph_for_items(
             owner, line
         )
-        items = [c for c in paragraph.children if c.kind == "item"]
-        expected = items[-1].number + 1 if items else 1
-        if number != expected:
-            self.warn(
-                line.number,
-                "numbering_gap" if number > expected else "numbering_out_of_order",
-                f"第{line.number}行：应为（{int_to_cn(expected)}），实为（{int_to_cn(number)}）",
-                expected=f"（{int_to_cn(expected)}）",
-                found=f"（{int_to_cn(number)}）",
-            )
+        self._expect_next(
+            [c for c in paragraph.children if c.kind == "item"],
+            number,
+            line.number,
+            lambda n: f"（{int_to_cn(n)}）",
+        )
         label = match.group(1) + match.group(2) + match.group(3)
         node = Node("item", number, label=label, text=match.group(4).strip(" \t\u3000"),
                     line=line.number)  # fmt: skip
