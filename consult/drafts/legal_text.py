@@ -173,6 +173,7 @@ class Document:
     root: Node = field(default_factory=lambda: Node("root", None))
     annexes: list[Block] = field(default_factory=list)
     unplaced: list[Block] = field(default_factory=list)
+    closing: list[Block] = field(default_factory=list)  # 落款: issuing body and date
     markup: list[str] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
     title_parts: list[str] = field(default_factory=list)
@@ -202,7 +203,9 @@ class Document:
     def pieces(self) -> Iterator[str]:
         """Every piece of text the input was divided into (see the module docstring)."""
         yield from self.title_parts
-        for block in (*self.history, *self.toc, *self.preamble, *self.annexes, *self.unplaced):
+        blocks = (*self.history, *self.toc, *self.preamble, *self.annexes, *self.unplaced,
+                  *self.closing)  # fmt: skip
+        for block in blocks:
             yield block.text
         for node in self.walk():
             yield node.label if node.label_raw is None else node.label_raw
@@ -219,6 +222,7 @@ class Document:
             "nodes": [node.to_dict() for node in self.nodes],
             "annexes": [{"title": b.title, "text": b.text, "line": b.line} for b in self.annexes],
             "unplaced": [{"line": b.line, "text": b.text} for b in self.unplaced],
+            "closing": [b.text for b in self.closing],
             "warnings": [w.to_dict() for w in self.warnings],
         }
 
@@ -249,7 +253,12 @@ _RE_SUBITEM = re.compile(
 )
 _RE_ENUM = re.compile(rf"^({CN_NUM}){_WS}*、(.*)$")
 _RE_TOC = re.compile(rf"^目{_WS}*录$")
-_RE_PREFACE = re.compile(rf"^序{_WS}*言$")
+_RE_PAGE_FURNITURE = re.compile(
+    rf"^(?:[-－—–]{_WS}*\d+{_WS}*[-－—–]|第{_WS}*\d+{_WS}*页(?:{_WS}*[,，/]?{_WS}*共{_WS}*\d+{_WS}*页)?)$"
+)
+_RE_DATE_LINE = re.compile(
+    r"^(\d{4}|[〇○零一二三四五六七八九]{4})年[\d一二三四五六七八九十]{1,3}月[\d一二三四五六七八九十]{1,3}日$"
+)
 _RE_ANNEX = re.compile(rf"^(附{_WS}*件|附{_WS}*表|附{_WS}*录|附{_WS}*[:：])")
 _RE_HISTORY = re.compile(
     r"^[（(]?.{0,40}?(\d{4}|[〇○零一二三四五六七八九]{4})年.{0,400}?"
@@ -301,6 +310,7 @@ class _Parser:
         self.annex: Block | None = None
         self.body_started = False
         self.last_unplaced_line = -1
+        self.end = len(self.lines)
 
     # -- preparing lines ----------------------------------------------------------------------
 
@@ -336,6 +346,10 @@ class _Parser:
                     self.doc.markup.append("[](" + match.group(2) + ")")
                 line = _RE_MD_LINK.sub(r"\1", line)
             line = line.strip(" \t\u3000\xa0")
+            if _RE_PAGE_FURNITURE.match(line):
+                # a page number carried over from a PDF or a printed copy
+                self.doc.markup.append(line)
+                line = ""
             if _RE_SETEXT.match(line) and lines and lines[-1].text:
                 # a setext underline: the line above is a heading
                 self.doc.markup.append(line)
@@ -362,7 +376,7 @@ class _Parser:
         """Title, history lines, 目录 and preamble; return the index where the body starts."""
         lines = self.lines
         i = 0
-        n = len(lines)
+        n = self.end
         while i < n and not lines[i].text:
             i += 1
         # A markdown heading among the first lines is the title; what stands above it
@@ -438,7 +452,7 @@ class _Parser:
         first = _squash(lines[i].text)
         j = i
         run: list[_Line] = []
-        while j < len(lines):
+        while j < self.end:
             text = lines[j].text
             if text:
                 if not self._container(text):
@@ -459,7 +473,7 @@ class _Parser:
         """Consume the 目录 block: headings up to the repeat of its first entry."""
         lines = self.lines
         first: str | None = None
-        while i < len(lines):
+        while i < self.end:
             text = lines[i].text
             if not text:
                 i += 1
@@ -513,16 +527,43 @@ class _Parser:
     # -- the body -----------------------------------------------------------------------------
 
     def parse(self) -> Document:
+        self.end = self._closing()
         start = self._front_matter()
         self.article_mode = self._detect_mode(start)
-        for line in self.lines[start:]:
+        for line in self.lines[start : self.end]:
             if line.text:
                 self._line(line)
         self._finish()
         return self.doc
 
+    def _closing(self) -> int:
+        """The 落款 at the very end (issuing body, then a date): kept apart from the last article.
+
+        Returns the index where the body ends.
+        """
+        end = len(self.lines)
+        while end and not self.lines[end - 1].text:
+            end -= 1
+        if not end or not _RE_DATE_LINE.match(_squash(self.lines[end - 1].text)):
+            return len(self.lines)
+        closing = [self.lines[end - 1]]
+        before = end - 1
+        while before and not self.lines[before - 1].text:
+            before -= 1
+        if before:
+            text = self.lines[before - 1].text
+            if (
+                len(_squash(text)) <= 40
+                and text[-1] not in "。；：:，"
+                and not self._is_structural(text)
+                and not _RE_ITEM.match(text)
+            ):
+                closing.insert(0, self.lines[before - 1])
+        self.doc.closing = [Block(line.number, line.text) for line in closing]
+        return closing[0].number - 1
+
     def _detect_mode(self, start: int) -> bool:
-        for line in self.lines[start:]:
+        for line in self.lines[start : self.end]:
             text = line.text
             if not text or text[0] in _QUOTES_OPEN:
                 continue
@@ -759,7 +800,15 @@ class _Parser:
         if not quoted:
             item = _RE_ITEM.match(text)
             if item:
-                self._item(owner, line, item)
+                label = item.group(1) + item.group(2) + item.group(3)
+                self._item(owner, line, cn_to_int(item.group(2)), label, item.group(4))
+                return
+            enum = _RE_ENUM.match(text) if owner.kind == "article" else None
+            if enum:
+                # Older regulations number the items of an article 一、二、…
+                self._item(
+                    owner, line, cn_to_int(enum.group(1)), enum.group(1) + "、", enum.group(2)
+                )
                 return
             sub = _RE_SUBITEM.match(text)
             if sub and self._has_paragraph(owner):
@@ -836,8 +885,7 @@ class _Parser:
         owner.add(node)
         return node
 
-    def _item(self, owner: Node, line: _Line, match: re.Match) -> None:
-        number = cn_to_int(match.group(2))
+    def _item(self, owner: Node, line: _Line, number: int, label: str, text: str) -> None:
         paragraph = self._continue_item_list(owner, number) or self._paragraph_for_items(
             owner, line
         )
@@ -847,9 +895,7 @@ class _Parser:
             line.number,
             lambda n: f"（{int_to_cn(n)}）",
         )
-        label = match.group(1) + match.group(2) + match.group(3)
-        node = Node("item", number, label=label, text=match.group(4).strip(" \t\u3000"),
-                    line=line.number)  # fmt: skip
+        node = Node("item", number, label=label, text=text.strip(" \t\u3000"), line=line.number)
         paragraph.add(node)
         while self.stack[-1] is not owner:
             self.stack.pop()
@@ -912,6 +958,19 @@ class _Parser:
         """Text after a heading and before any article: kept, with a warning."""
         if not self.body_started:
             self.doc.preamble.append(Block(line.number, line.text))
+            return
+        top = self.stack[-1]
+        text = line.text
+        if (
+            top.kind in _CONTAINER_RANK
+            and top.heading is None
+            and not top.children
+            and len(_squash(text)) <= 30
+            and not any(ch in text for ch in "。；，：:")
+        ):
+            # 第一章 on one line and 总则 on the next (as Word exports often have it)
+            top.heading = _squash(text)
+            top.heading_raw = text
             return
         if self.doc.unplaced and self.last_unplaced_line == line.number - 1:
             self.doc.unplaced[-1].append(line.text)

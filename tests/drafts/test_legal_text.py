@@ -269,3 +269,50 @@ def test_empty_and_structureless_text():
     assert parse("").counts()["article"] == 0
     document = lossless("根据有关法律，作如下决定。\n本决定自公布之日起施行。\n")
     assert document.counts() == {k: 0 for k in document.counts()}
+
+
+def test_constitution_style_preface_goes_to_the_preamble():
+    text = (
+        "中华人民共和国宪法\n\n（1982年12月4日第五届全国人民代表大会第五次会议通过）\n\n"
+        "目　　录\n序　　言\n第一章　总　　纲\n\n序　　言\n\n中国是世界上历史最悠久的国家之一。\n"
+        "本宪法以法律的形式确认了中国各族人民奋斗的成果。\n\n第一章　总　　纲\n\n"
+        "第一条　中华人民共和国是社会主义国家。\n"
+    )
+    document = lossless(text)
+    assert [b.text for b in document.preamble][1].startswith("中国是世界上")
+    assert document.counts()["chapter"] == 1 and document.warnings == []
+
+
+def test_heading_on_the_line_after_the_number():
+    document = lossless("第一章\n总则\n第一条　甲。\n第二章\n附则\n第二条　乙。\n")
+    assert [n.heading for n in document.nodes] == ["总则", "附则"]
+    assert document.unplaced == [] and document.warnings == []
+
+
+def test_items_numbered_like_sections_inside_an_article():
+    document = lossless(
+        "第一条　本条例下列用语的含义：\n一、养犬人，是指饲养犬只的人；\n二、烈性犬，是指大型犬。\n"
+    )
+    items = [n for n in document.walk() if n.kind == "item"]
+    assert [i.label for i in items] == ["一、", "二、"]
+    assert resolve(document, "第一条第二项") is items[1]
+
+
+def test_closing_signature_and_date_stay_out_of_the_last_article():
+    text = (
+        "第一条　甲。\n第二条　本条例自公布之日起施行。\n\n"
+        "重庆市人民代表大会常务委员会\n2021年3月31日\n"
+    )
+    document = lossless(text)
+    assert [b.text for b in document.closing] == ["重庆市人民代表大会常务委员会", "2021年3月31日"]
+    assert resolve(document, "第二条").full_text() == "本条例自公布之日起施行。"
+
+
+def test_page_numbers_from_printed_copies_are_dropped_and_paragraphs_rejoined():
+    text = (
+        "第一条　为了规范养犬行为，保障公民\n- 3 -\n健康，制定本条例。\n"
+        "第 2 页 共 9 页\n第二条　乙。\n"
+    )
+    document = lossless(text)
+    assert resolve(document, "第一条第一款").text == "为了规范养犬行为，保障公民健康，制定本条例。"
+    assert document.counts()["article"] == 2

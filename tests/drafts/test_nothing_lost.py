@@ -34,7 +34,7 @@ def lines(draw) -> str:
     kind = draw(st.sampled_from(
         ["chapter", "section", "part", "article", "article_ar", "insert", "item", "subitem",
          "subitem2", "enum", "plain", "quoted", "toc", "annex", "history", "markdown", "html",
-         "blank", "glued", "caption"]
+         "blank", "glued", "caption", "date", "page", "enum_in_article"]
     ))  # fmt: skip
     n = draw(numbers)
     cn = int_to_cn(n)
@@ -61,6 +61,9 @@ def lines(draw) -> str:
         "blank": "",
         "glued": f"{body}第{cn}条　{draw(cjk)}。",
         "caption": f"第{cn}条（{draw(cjk)[:8]}）{body}",
+        "date": f"{2000 + n % 25}年{n % 12 + 1}月{n % 28 + 1}日",
+        "page": draw(st.sampled_from([f"- {n} -", f"第 {n} 页", f"第{n}页 共{n + 3}页"])),
+        "enum_in_article": f"{int_to_cn(draw(st.integers(1, 9)))}、{body}",
     }[kind]
 
 
