@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 from collections.abc import Mapping
@@ -12,6 +13,13 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 ROOT = Path(__file__).resolve().parent.parent
+MODEL_MODULES = (
+    "consult.core.audit",
+    "consult.org.models",
+    "consult.drafts.models",
+    "consult.consultations.models",
+    "consult.comments.models",
+)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -77,8 +85,8 @@ def configure_extensions(app: Flask) -> None:
     configure_security_headers(app)
 
     # Every model module, so that metadata (and `flask db check`) sees all tables.
-    import consult.core.audit
-    import consult.org.models  # noqa: F401
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
 
 
 def configure_blueprints(app: Flask) -> None:

@@ -123,3 +123,14 @@ def parse_draft(path: str, as_json: bool) -> None:
     click.echo(f"  warnings: {len(document.warnings)}")
     for warning in document.warnings:
         click.echo(f"    line {warning.line}: {warning.message}")
+
+
+@consult_cli.command("close-expired-tasks")
+@with_appcontext
+def close_expired_tasks() -> None:
+    """Close every open task whose deadline has passed (pages and the API also do it on read)."""
+    from consult.consultations.services import close_expired
+
+    closed = close_expired()
+    db.session.commit()
+    click.echo(f"{closed} task(s) closed.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -16,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from consult import create_app
+from consult.core.types import utcnow
 from consult.extensions import db
 from consult.org import services
 from consult.org.models import Role, User
@@ -163,7 +165,9 @@ def build_world() -> SimpleNamespace:
     city = services.create_legislature({"name": "重庆市人大常委会法制工作委员会"}, admin)
     other = services.create_legislature({"name": "四川省人大常委会法制工作委员会"}, admin)
     point_a = services.create_point({"name": "北碚联系点", "legislature_ids": [city.id]}, admin)
-    point_b = services.create_point({"name": "渝中联系点", "legislature_ids": [other.id]}, admin)
+    point_b = services.create_point(
+        {"name": "渝中联系点", "legislature_ids": [city.id, other.id]}, admin
+    )
     unit_a = services.create_unit({"point_id": point_a.id, "name": "北碚区总工会"}, admin)
     unit_b = services.create_unit({"point_id": point_b.id, "name": "解放碑社区"}, admin)
     w = SimpleNamespace(
@@ -192,8 +196,38 @@ def build_world() -> SimpleNamespace:
     )
     drafts.publish(w.draft.versions[0], w.legislature)
     drafts.add_version(w.draft, {"text": DOG_V2, "version_label": "二审稿"}, w.legislature)
+    w.version1_id = w.draft.versions[0].id
     w.draft2 = drafts.create_draft({"text": DOG_V2}, w.legislature)
     drafts.publish(w.draft2.versions[0], w.legislature)
+    # An open task on the published draft for both points, handed to a unit at each, with a
+    # comment from each point.
+    from consult.comments import services as comments
+    from consult.consultations import services as tasks
+
+    w.manager_b = make_user("manager.b", Role.MANAGER, point_id=point_b.id)
+    w.task = tasks.create_task(
+        {
+            "draft_version_id": w.draft.versions[0].id,
+            "title": "《重庆市养犬管理条例（草案）》征求意见",
+            "instructions": "请重点就<b>养犬登记</b>征求意见。<script>alert(1)</script>",
+            "deadline": utcnow() + timedelta(days=14),
+            "point_ids": [point_a.id, point_b.id],
+        },
+        w.legislature,
+    )
+    tasks.assign(w.task, {"unit_ids": [unit_a.id]}, w.manager)
+    tasks.assign(w.task, {"unit_ids": [unit_b.id]}, w.manager_b)
+    w.comment = comments.record_comment(
+        w.task, {"clause": "第四条第二款", "body": "登记期限三十日太长。", "channel": "forum"},
+        w.collector,
+    )  # fmt: skip
+    w.comment2 = comments.record_comment(
+        w.task, {"clause": None, "body": "总体赞成。", "channel": "online"}, w.collector
+    )
+    w.comment_b = comments.record_comment(
+        w.task, {"clause": "第六条", "body": "烈性犬目录要公开。", "channel": "visit"},
+        w.collector_b,
+    )  # fmt: skip
     db.session.commit()
     return w
 

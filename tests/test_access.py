@@ -112,6 +112,19 @@ LEGISLATURE_FORM_POST = by_role(302, 403, 422, 403, 403, 403)
 LEGISLATURE_API = by_role(401, 403, 200, 403, 403, 403)
 
 
+POINT_API = by_role(401, 403, 403, 200, 200, 200)
+POINT_API_CREATE = by_role(401, 403, 403, 201, 201, 201)
+
+
+def task_api(suffix: str) -> Callable[[Any, str], str]:
+    return lambda w, role: f"/api/v1/tasks/{w.task.id}{suffix}"
+
+
+def comment_api(w, role) -> str:
+    # each allowed role changes a comment of its own, so the other's answer stays the same
+    return f"/api/v1/comments/{(w.comment2 if role == 'manager' else w.comment).id}"
+
+
 def draft_path(suffix: str, which: str = "draft") -> Callable[[Any, str], str]:
     return lambda w, role: f"/drafts/{getattr(w, which).id}{suffix}"
 
@@ -155,6 +168,22 @@ ACCESS.update({
                                          json=lambda w: {"text": "第一条　内容。"}),
     ("api.publish_version", "POST"): Case("POST", draft_api("/versions/2/publish"),
                                           LEGISLATURE_API),
+    ("api.create_task", "POST"): Case("POST", fixed("/api/v1/tasks"),
+                                      by_role(401, 403, 201, 403, 403, 403),
+                                      json=lambda w: {"draft_version_id": w.version1_id,
+                                                      "title": "任务",
+                                                      "deadline": "2099-01-01T00:00:00+08:00",
+                                                      "point_ids": [w.point_a.id]}),
+    ("api.list_tasks", "GET"): Case("GET", fixed("/api/v1/tasks"), SIGNED_IN_API),
+    ("api.get_task", "GET"): Case("GET", task_api(""), SIGNED_IN_API),
+    ("api.create_comment", "POST"): Case("POST", task_api("/comments"), POINT_API_CREATE,
+                                         json=lambda w: {"clause": "第一条", "body": "意见"}),
+    ("api.list_comments", "GET"): Case("GET", task_api("/comments"), POINT_API),
+    ("api.update_comment", "PATCH"): Case("PATCH", comment_api,
+                                          by_role(401, 403, 403, 200, 403, 200),
+                                          json=lambda w: {"body": "修改"}),
+    ("api.withdraw_comment", "DELETE"): Case("DELETE", comment_api,
+                                             by_role(401, 403, 403, 200, 403, 200)),
 })  # fmt: skip
 
 # The organisation pages and resources share one shape each.
@@ -223,7 +252,7 @@ def test_access(make_app, world_factory, key):
     with app.app_context():
         w = world_factory()
         for obj in vars(w).values():
-            _ = obj.id  # load while attached: the URLs need the ids afterwards
+            _ = getattr(obj, "id", None)  # load while attached: the URLs need the ids afterwards
     # Roles that are refused go first: whatever the allowed role then changes (a deactivated
     # user, a published version) cannot affect another role's answer.
     for role in sorted(ROLES, key=lambda r: case.expect[r] < 400):

@@ -66,3 +66,18 @@ def test_demo_is_idempotent_and_shaped_like_beibei(runner):
     # every unit has collectors
     for unit in db.session.scalars(select(Unit)):
         assert count(User, User.unit_id == unit.id, User.role == Role.COLLECTOR) >= 1
+
+
+def test_close_expired_tasks(runner, world):
+    from datetime import timedelta
+
+    from consult.consultations.models import TaskState
+    from consult.core.types import utcnow
+
+    world.task.deadline = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    result = runner.invoke(args=["consult", "close-expired-tasks"])
+    assert result.exit_code == 0 and "1 task(s) closed." in result.output
+    db.session.expire_all()
+    assert world.task.state == TaskState.CLOSED
+    assert "0 task(s) closed." in runner.invoke(args=["consult", "close-expired-tasks"]).output

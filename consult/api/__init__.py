@@ -33,6 +33,7 @@ def authenticate_bearer() -> None:
 def init_app(app) -> None:
     # Import the resource modules so that their routes are on the blueprint.
     from consult.api import openapi  # noqa: F401
+    from consult.consultations import api as tasks_api  # noqa: F401
     from consult.drafts import api as drafts_api  # noqa: F401
     from consult.org import api as org_api  # noqa: F401
 

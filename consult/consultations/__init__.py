@@ -1,0 +1,1 @@
+"""Consultation tasks: a published draft version opened to contact points until a deadline."""
