@@ -215,7 +215,7 @@ def build_world() -> SimpleNamespace:
         },
         w.legislature,
     )
-    tasks.assign(w.task, {"unit_ids": [unit_a.id]}, w.manager)
+    (w.assignment_a,) = tasks.assign(w.task, {"unit_ids": [unit_a.id]}, w.manager)
     tasks.assign(w.task, {"unit_ids": [unit_b.id]}, w.manager_b)
     w.comment = comments.record_comment(
         w.task, {"clause": "第四条第二款", "body": "登记期限三十日太长。", "channel": "forum"},

@@ -116,13 +116,25 @@ POINT_API = by_role(401, 403, 403, 200, 200, 200)
 POINT_API_CREATE = by_role(401, 403, 403, 201, 201, 201)
 
 
+POINT_PAGE = by_role(302, 403, 403, 200, 200, 200)
+MANAGER_POST = by_role(302, 403, 403, 302, 403, 403)
+
+
+def task_path(suffix: str) -> Callable[[Any, str], str]:
+    return lambda w, role: f"/tasks/{w.task.id}{suffix}"
+
+
 def task_api(suffix: str) -> Callable[[Any, str], str]:
     return lambda w, role: f"/api/v1/tasks/{w.task.id}{suffix}"
 
 
-def comment_api(w, role) -> str:
+def own_comment(w, role):
     # each allowed role changes a comment of its own, so the other's answer stays the same
-    return f"/api/v1/comments/{(w.comment2 if role == 'manager' else w.comment).id}"
+    return w.comment2 if role == "manager" else w.comment
+
+
+def comment_api(w, role) -> str:
+    return f"/api/v1/comments/{own_comment(w, role).id}"
 
 
 def draft_path(suffix: str, which: str = "draft") -> Callable[[Any, str], str]:
@@ -184,6 +196,33 @@ ACCESS.update({
                                           json=lambda w: {"body": "修改"}),
     ("api.withdraw_comment", "DELETE"): Case("DELETE", comment_api,
                                              by_role(401, 403, 403, 200, 403, 200)),
+    ("tasks.index", "GET"): Case("GET", fixed("/tasks/"), SIGNED_IN_PAGE),
+    ("tasks.new", "GET"): Case("GET", fixed("/tasks/new"), LEGISLATURE_PAGE),
+    ("tasks.new", "POST"): Case("POST", fixed("/tasks/new"), LEGISLATURE_FORM_POST,
+                                form=lambda w: {}),
+    ("tasks.show", "GET"): Case("GET", task_path(""), SIGNED_IN_PAGE),
+    ("tasks.change_state", "POST"): Case("POST", task_path("/state"),
+                                         by_role(302, 403, 302, 403, 403, 403),
+                                         form=lambda w: {"state": "closed"}),
+    ("tasks.assign", "POST"): Case("POST", task_path("/assignments"), MANAGER_POST,
+                                   form=lambda w: {"user_ids": [w.collector.id]}),
+    ("tasks.unassign", "POST"): Case("POST", lambda w, r: f"/tasks/{w.task.id}/assignments/"
+                                     f"{w.assignment_a.id}/delete", MANAGER_POST),
+    ("tasks.new_comment", "GET"): Case("GET", task_path("/comments/new"), POINT_PAGE),
+    ("tasks.new_comment", "POST"): Case("POST", task_path("/comments/new"),
+                                        by_role(302, 403, 403, 422, 422, 422), form=lambda w: {}),
+    ("tasks.list_comments", "GET"): Case("GET", task_path("/comments"), POINT_PAGE),
+    ("tasks.heatmap", "GET"): Case("GET", task_path("/heatmap"), POINT_PAGE),
+    ("comments.show_comment", "GET"): Case("GET", lambda w, r: f"/comments/{w.comment.id}",
+                                           POINT_PAGE),
+    ("comments.edit_comment", "GET"): Case("GET", lambda w, r: f"/comments/{w.comment.id}/edit",
+                                           by_role(302, 403, 403, 200, 403, 200)),
+    ("comments.edit_comment", "POST"): Case("POST", lambda w, r: f"/comments/{w.comment.id}/edit",
+                                            by_role(302, 403, 403, 422, 403, 422),
+                                            form=lambda w: {}),
+    ("comments.withdraw_comment", "POST"): Case(
+        "POST", lambda w, r: f"/comments/{own_comment(w, r).id}/withdraw",
+        by_role(302, 403, 403, 302, 403, 302)),
 })  # fmt: skip
 
 # The organisation pages and resources share one shape each.
