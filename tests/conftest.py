@@ -228,6 +228,12 @@ def build_world() -> SimpleNamespace:
         w.task, {"clause": "第六条", "body": "烈性犬目录要公开。", "channel": "visit"},
         w.collector_b,
     )  # fmt: skip
+    from consult.comments.models import CommentImport
+
+    w.pending_import = CommentImport(
+        task_id=w.task.id, point_id=point_a.id, user_id=w.collector.id, filename="x.csv", rows=[]
+    )
+    db.session.add(w.pending_import)
     db.session.commit()
     return w
 

@@ -223,6 +223,16 @@ ACCESS.update({
     ("comments.withdraw_comment", "POST"): Case(
         "POST", lambda w, r: f"/comments/{own_comment(w, r).id}/withdraw",
         by_role(302, 403, 403, 302, 403, 302)),
+    ("tasks.import_template", "GET"): Case("GET", task_path("/comments/template.xlsx"), POINT_PAGE),
+    ("tasks.import_comments", "GET"): Case("GET", task_path("/comments/import"), POINT_PAGE),
+    ("tasks.import_comments", "POST"): Case("POST", task_path("/comments/import"),
+                                            by_role(302, 403, 403, 422, 422, 422),
+                                            form=lambda w: {}),
+    ("tasks.confirm_import", "POST"): Case(
+        "POST", lambda w, r: f"/tasks/{w.task.id}/comments/import/{w.pending_import.id}/confirm",
+        by_role(302, 403, 403, 404, 404, 302)),
+    ("api.import_comments", "POST"): Case("POST", task_api("/comments/import"),
+                                          by_role(401, 403, 403, 422, 422, 422)),
 })  # fmt: skip
 
 # The organisation pages and resources share one shape each.

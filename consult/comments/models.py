@@ -164,3 +164,20 @@ class CommentRevision(db.Model):
 
     comment: Mapped[Comment] = relationship(back_populates="revisions")
     actor: Mapped[User | None] = relationship()
+
+
+class CommentImport(db.Model):
+    """An uploaded sheet that passed every check, waiting for the user to confirm it."""
+
+    __tablename__ = "comment_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("contact_points.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    imported: Mapped[int | None] = mapped_column(Integer)

@@ -6,9 +6,11 @@ from datetime import datetime
 
 from flask import jsonify, request
 from flask_babel import gettext as _
+from marshmallow import Schema, fields
 
 from consult.api import bp
 from consult.api.openapi import documented
+from consult.comments import imports
 from consult.comments import services as comments
 from consult.comments.models import Channel, Comment, CommentStatus
 from consult.consultations import services
@@ -176,3 +178,44 @@ def withdraw_comment(comment_id: int):
     comments.withdraw_comment(comment, api_user(), request.args.get("reason"))
     db.session.commit()
     return jsonify(CommentSchema().dump(comment))
+
+
+class ImportResultSchema(Schema):
+    dry_run = fields.Boolean()
+    valid_rows = fields.Integer()
+    duplicates = fields.Integer(metadata={"description": "rows imported before, skipped"})
+    imported = fields.Integer()
+
+
+@bp.post("/tasks/<int:task_id>/comments/import")
+@documented(
+    summary="Import comments from an .xlsx or .csv (multipart `file`); ?dry_run=1 only checks. "
+    "Any bad row: 422 listing every row and reason, nothing imported.",
+    tag="comments",
+    response=ImportResultSchema,
+    status=201,
+    query={"dry_run": {"type": "boolean"}},
+)
+@api_roles(Role.MANAGER, Role.EXPERT, Role.COLLECTOR)
+def import_comments(task_id: int):
+    task = services.task_or_404(task_id, api_user())
+    services.require_record(task, api_user())
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationFailed(_("Please correct the marked fields."),
+                               fields={"file": [_("Choose a file.")]})  # fmt: skip
+    checked = imports.check(task, upload.read(), upload.filename, api_user())
+    if not checked.ok:
+        fields_: dict[str, list[str]] = {}
+        for error in checked.errors:
+            fields_.setdefault(f"row {error.row}", []).append(f"{error.column}: {error.message}")
+        raise ValidationFailed(
+            _("Nothing was imported: %(n)d problems must be fixed first.", n=len(checked.errors)),
+            fields=fields_,
+        )
+    dry_run = request.args.get("dry_run") in ("1", "true", "yes")
+    imported = 0 if dry_run else imports.import_rows(task, checked, api_user())
+    db.session.commit()
+    body = {"dry_run": dry_run, "valid_rows": len(checked.rows),
+            "duplicates": checked.duplicates, "imported": imported}  # fmt: skip
+    return jsonify(body), 200 if dry_run else 201

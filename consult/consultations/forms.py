@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -109,3 +110,16 @@ class CommentForm(FlaskForm):
 
     def data_dict(self) -> dict:
         return {name: self[name].data for name in self.DATA_FIELDS if name in self}
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        _l("Spreadsheet"),
+        validators=[
+            FileRequired(_l("Choose a file.")),
+            FileAllowed(["xlsx", "csv"], _l("Upload an .xlsx or .csv file.")),
+        ],
+        description=_l(
+            "Fill in the template, or any sheet whose first row has the same column names."
+        ),
+    )

@@ -4,21 +4,32 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from consult.comments import imports
 from consult.comments import services as comments
-from consult.comments.models import Comment, CommentStatus
+from consult.comments.models import Comment, CommentImport, CommentStatus
 from consult.consultations import services
 from consult.consultations.api import filtered
-from consult.consultations.forms import CommentForm, TaskForm
+from consult.consultations.forms import CommentForm, ImportForm, TaskForm
 from consult.consultations.models import ConsultationTask, TaskState
 from consult.core.auth import roles_required
-from consult.core.errors import NotFound, PermissionDenied, ValidationFailed
+from consult.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from consult.core.forms import ConfirmForm, apply_errors
+from consult.core.http import XLSX, content_disposition
 from consult.core.pagination import paginate
 from consult.drafts import services as drafts
 from consult.drafts.models import Draft, DraftVersion, VersionStatus
@@ -344,3 +355,71 @@ def withdraw_comment(comment_id: int):
     db.session.commit()
     flash(_("The comment has been withdrawn. It is kept, marked as withdrawn."), "success")
     return redirect(url_for("comments.show_comment", comment_id=comment.id))
+
+
+# -- bulk entry -------------------------------------------------------------------------------
+
+
+@bp.get("/<int:task_id>/comments/template.xlsx")
+@roles_required(*POINT_ROLES)
+def import_template(task_id: int):
+    task = services.task_or_404(task_id, current_user)
+    comments.point_comments(task, current_user)
+    response = make_response(imports.template(task, current_user))
+    response.headers["Content-Type"] = XLSX
+    response.headers["Content-Disposition"] = content_disposition(
+        f"意见录入模板-任务{task.id}.xlsx"
+    )
+    return response
+
+
+@bp.route("/<int:task_id>/comments/import", methods=["GET", "POST"])
+@roles_required(*POINT_ROLES)
+def import_comments(task_id: int):
+    task = services.task_or_404(task_id, current_user)
+    services.require_record(task, current_user)
+    form = ImportForm()
+    status = 200
+    checked = None
+    pending = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            checked = imports.check(task, upload.read(), upload.filename, current_user)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+            status = 422
+        else:
+            if checked.ok:
+                pending = CommentImport(
+                    task_id=task.id, point_id=current_user.point_id, user_id=current_user.id,
+                    filename=upload.filename[:255], rows=imports.rows_for_storage(checked),
+                    duplicates=checked.duplicates,
+                )  # fmt: skip
+                db.session.add(pending)
+                db.session.commit()
+            else:
+                status = 422
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "comments/import.html", task=task, form=form, checked=checked, pending=pending,
+        confirm=ConfirmForm(),
+    ), status  # fmt: skip
+
+
+@bp.post("/<int:task_id>/comments/import/<int:import_id>/confirm")
+@roles_required(*POINT_ROLES)
+def confirm_import(task_id: int, import_id: int):
+    task = services.task_or_404(task_id, current_user)
+    ConfirmForm().validate_on_submit()
+    pending = db.session.get(CommentImport, import_id)
+    if pending is None or pending.task_id != task.id or pending.user_id != current_user.id:
+        raise NotFound(_("Not found."))
+    if pending.imported_at is not None:
+        raise Conflict(_("This file has already been imported."))
+    imported, skipped = imports.confirm(task, pending, current_user)
+    db.session.commit()
+    flash(_("Imported %(n)d comments; %(m)d rows were already there and were skipped.",
+            n=imported, m=skipped), "success")  # fmt: skip
+    return redirect(url_for("tasks.list_comments", task_id=task.id))

@@ -8,6 +8,7 @@ handler rolls the session back, so a failed operation leaves nothing half-writte
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
@@ -45,6 +46,15 @@ HTTP_MESSAGES = {
     429: lambda: _("Too many attempts. Please wait a while and try again."),
     500: lambda: _("Something went wrong on our side. Nothing was saved."),
 }
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def content_disposition(filename: str) -> str:
+    """An attachment header that carries a Chinese file name (RFC 6266 / 5987)."""
+    ascii_name = filename.encode("ascii", "ignore").decode() or "download"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def human_size(size: int) -> str:
