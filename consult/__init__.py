@@ -91,6 +91,7 @@ def configure_extensions(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     from consult import api, views
+    from consult.consultations import public
     from consult.consultations import views as tasks_views
     from consult.drafts import views as drafts_views
     from consult.org import account_views
@@ -103,6 +104,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(drafts_views.bp)
     app.register_blueprint(tasks_views.bp)
     app.register_blueprint(tasks_views.comments_bp)
+    app.register_blueprint(public.bp)
     api.init_app(app)
     # The API authenticates with bearer tokens, never with the session cookie: no CSRF there.
     from consult.extensions import csrf

@@ -40,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
     "LOGIN_RATE_LIMIT": "10 per 15 minutes",
+    # Comments from the public, per address.
+    "PUBLIC_COMMENT_RATE_LIMIT": "10 per hour",
     "PASSWORD_MIN_LENGTH": 10,
     # werkzeug's generate_password_hash method; scrypt is werkzeug's default.
     "PASSWORD_HASH_METHOD": "scrypt",

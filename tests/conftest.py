@@ -212,6 +212,7 @@ def build_world() -> SimpleNamespace:
             "instructions": "请重点就<b>养犬登记</b>征求意见。<script>alert(1)</script>",
             "deadline": utcnow() + timedelta(days=14),
             "point_ids": [point_a.id, point_b.id],
+            "public_channel": True,
         },
         w.legislature,
     )
@@ -229,6 +230,11 @@ def build_world() -> SimpleNamespace:
         w.collector_b,
     )  # fmt: skip
     from consult.comments.models import CommentImport
+
+    w.public_comment, w.public_comment2 = (
+        comments.submit_public(w.task, {"clause": "第五条", "body": body, "point_id": point_a.id})
+        for body in ("有效期一年太短。", "建议免费办理。")
+    )
 
     w.pending_import = CommentImport(
         task_id=w.task.id, point_id=point_a.id, user_id=w.collector.id, filename="x.csv", rows=[]

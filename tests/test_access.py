@@ -120,6 +120,10 @@ POINT_PAGE = by_role(302, 403, 403, 200, 200, 200)
 MANAGER_POST = by_role(302, 403, 403, 302, 403, 403)
 
 
+def public_path(w, role) -> str:
+    return f"/public/tasks/{w.task.id}/comment"
+
+
 def task_path(suffix: str) -> Callable[[Any, str], str]:
     return lambda w, role: f"/tasks/{w.task.id}{suffix}"
 
@@ -233,6 +237,17 @@ ACCESS.update({
         by_role(302, 403, 403, 404, 404, 302)),
     ("api.import_comments", "POST"): Case("POST", task_api("/comments/import"),
                                           by_role(401, 403, 403, 422, 422, 422)),
+    ("public.comment", "GET"): Case("GET", public_path, PUBLIC),
+    ("public.comment", "POST"): Case("POST", public_path,
+                                     by_role(422, 422, 422, 422, 422, 422), form=lambda w: {}),
+    ("tasks.moderation", "GET"): Case("GET", task_path("/moderation"),
+                                      by_role(302, 403, 403, 200, 200, 403)),
+    ("comments.moderate_comment", "POST"): Case(
+        "POST",
+        lambda w, r: f"/comments/{(w.public_comment if r == 'manager' else w.public_comment2).id}"
+        "/moderate",
+        by_role(302, 403, 403, 302, 302, 403),
+        form=lambda w: {"decision": "accept"}),
 })  # fmt: skip
 
 # The organisation pages and resources share one shape each.

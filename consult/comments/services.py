@@ -208,3 +208,53 @@ def counts_by_clause(task: ConsultationTask, point_id: int) -> Counter:
         .group_by(Comment.clause_id)
     )
     return Counter(dict(rows.all()))
+
+
+def submit_public(task: ConsultationTask, data: dict[str, Any]) -> Comment:
+    """A comment from a member of the public; it waits in the chosen point's moderation queue."""
+    if not task.public_channel:
+        raise NotFound(_("Not found."))
+    if not task.accepts_comments:
+        raise Conflict(_("The deadline of this task has passed: comments are no longer accepted."))
+    point_id = data.get("point_id")
+    if not task.serves(point_id):
+        raise _invalid("point_id", _("Choose one of the contact points of this consultation."))
+    clause = clause_for(task, data.get("clause"))
+    comment = Comment(
+        task_id=task.id,
+        point_id=point_id,
+        clause_id=clause.id if clause else None,
+        body=data["body"],
+        proposed_text=data.get("proposed_text"),
+        reason=data.get("reason"),
+        channel=Channel.ONLINE,
+        collected_on=utcnow().date(),
+        participants=1,
+        respondent_occupation=data.get("respondent_occupation"),
+        respondent_area=data.get("respondent_area"),
+        status=CommentStatus.PENDING,
+        source=CommentSource.PUBLIC,
+    )
+    db.session.add(comment)
+    db.session.flush()
+    _revision(comment, "create", None)
+    logger.info("public comment %s on task %s waits for point %s", comment.id, task.id, point_id)
+    return comment
+
+
+def moderate(comment: Comment, accept: bool, actor: User, reason: str | None) -> Comment:
+    """Accept a public comment (it then counts, channel 网络) or reject it with a reason."""
+    if actor.role not in (Role.MANAGER, Role.EXPERT) or comment.point_id != actor.point_id:
+        raise NotFound(_("Not found."))
+    if comment.status != CommentStatus.PENDING:
+        raise Conflict(_("This comment has already been moderated."))
+    if not accept and not (reason or "").strip():
+        raise _invalid("reason", _("Say why the comment is rejected."))
+    comment.status = CommentStatus.ACTIVE if accept else CommentStatus.REJECTED
+    comment.moderation_reason = (reason or "").strip() or None
+    comment.moderated_by_id = actor.id
+    comment.moderated_at = utcnow()
+    comment.revision += 1
+    db.session.flush()
+    _revision(comment, "moderate", actor, comment.moderation_reason)
+    return comment

@@ -423,3 +423,32 @@ def confirm_import(task_id: int, import_id: int):
     flash(_("Imported %(n)d comments; %(m)d rows were already there and were skipped.",
             n=imported, m=skipped), "success")  # fmt: skip
     return redirect(url_for("tasks.list_comments", task_id=task.id))
+
+
+# -- moderation of public comments ------------------------------------------------------------
+
+
+@bp.get("/<int:task_id>/moderation")
+@roles_required(Role.MANAGER, Role.EXPERT)
+def moderation(task_id: int):
+    task = services.task_or_404(task_id, current_user)
+    query = comments.point_comments(task, current_user).where(
+        Comment.status == CommentStatus.PENDING
+    )
+    page = paginate(query.order_by(Comment.created_at, Comment.id))
+    return render_template("tasks/moderation.html", task=task, page=page, confirm=ConfirmForm())
+
+
+@comments_bp.post("/<int:comment_id>/moderate")
+@roles_required(Role.MANAGER, Role.EXPERT)
+def moderate_comment(comment_id: int):
+    comment = comments.comment_or_404(comment_id, current_user)
+    ConfirmForm().validate_on_submit()
+    decision = request.form.get("decision")
+    if decision not in ("accept", "reject"):
+        raise ValidationFailed(_("Please correct the marked fields."),
+                               fields={"decision": [_("Accept or reject.")]})  # fmt: skip
+    comments.moderate(comment, decision == "accept", current_user, request.form.get("reason"))
+    db.session.commit()
+    flash(_("Accepted.") if decision == "accept" else _("Rejected."), "success")
+    return redirect(url_for("tasks.moderation", task_id=comment.task_id))

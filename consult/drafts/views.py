@@ -7,6 +7,7 @@ from urllib.parse import quote
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from consult.core.auth import roles_required
 from consult.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -143,7 +144,21 @@ def version(draft_id: int, number: int):
         can_edit=draft.can_edit(current_user),
         confirm=ConfirmForm(),
         versions=[v for v in draft.versions if v.can_view(current_user)],
+        public_tasks=_public_tasks(version),
     )
+
+
+def _public_tasks(version) -> list:
+    """Open tasks on this version that let the public comment."""
+    from consult.consultations.models import ConsultationTask
+
+    tasks = db.session.scalars(
+        select(ConsultationTask).where(
+            ConsultationTask.draft_version_id == version.id,
+            ConsultationTask.public_channel.is_(True),
+        )
+    ).all()
+    return [t for t in tasks if t.accepts_comments]
 
 
 @bp.get("/<int:draft_id>/v/<int:number>/print")
