@@ -65,6 +65,9 @@ def demo() -> None:
     accounts = load_demo()
     staff = next(user for user in accounts if user.role == Role.LEGISLATURE)
     drafts = load_demo_drafts(staff)
+    from consult.consultations.demo import load_demo_task
+
+    task = load_demo_task(accounts, drafts)
     db.session.commit()
     click.echo("")
     click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
@@ -72,6 +75,7 @@ def demo() -> None:
         where = user.scope_label or "—"
         click.echo(f"  {user.username:<14} {user.role.value:<12} {user.display_name} · {where}")
     click.echo("Demo drafts: " + "、".join(draft.title for draft in drafts))
+    click.echo(f"Demo task open for comments: {task.title}")
     click.echo("")
 
 

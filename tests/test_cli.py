@@ -63,6 +63,13 @@ def test_demo_is_idempotent_and_shaped_like_beibei(runner):
     assert [len(d.published_versions) for d in drafts] == [2, 1]
     assert drafts[0].versions[1].counts["article"] == 21
     assert not any(v.warnings for d in drafts for v in d.versions)
+    # an open demo task with comments from the point's collectors
+    from consult.comments.models import Comment
+    from consult.consultations.models import ConsultationTask
+
+    task = db.session.scalar(select(ConsultationTask))
+    assert task.accepts_comments and task.public_channel
+    assert count(Comment, Comment.task_id == task.id) == 12
     # every unit has collectors
     for unit in db.session.scalars(select(Unit)):
         assert count(User, User.unit_id == unit.id, User.role == Role.COLLECTOR) >= 1

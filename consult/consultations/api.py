@@ -25,7 +25,7 @@ from consult.consultations.schemas import (
 from consult.core.auth import api_roles, api_user
 from consult.core.errors import ValidationFailed
 from consult.core.pagination import envelope, paginate
-from consult.core.schemas import load_json
+from consult.core.schemas import InputSchema, load_json
 from consult.extensions import db
 from consult.org.models import Role
 
@@ -71,6 +71,30 @@ def get_task(task_id: int):
     task = services.task_or_404(task_id, api_user())
     db.session.commit()
     return jsonify(TaskSchema().dump(task))
+
+
+class AssignInSchema(InputSchema):
+    unit_ids = fields.List(fields.Integer(strict=True), load_default=list)
+    user_ids = fields.List(fields.Integer(strict=True), load_default=list)
+
+
+class AssignmentSchema(Schema):
+    id = fields.Integer()
+    unit_id = fields.Integer(allow_none=True)
+    user_id = fields.Integer(allow_none=True)
+    assigned_at = fields.DateTime()
+
+
+@bp.post("/tasks/<int:task_id>/assignments")
+@documented(summary="Hand the task to units or collectors of your point (managers)",
+            tag="tasks", body=AssignInSchema, response=AssignmentSchema, status=201)  # fmt: skip
+@api_roles(Role.MANAGER)
+def assign_task(task_id: int):
+    data = load_json(AssignInSchema())
+    task = services.task_or_404(task_id, api_user())
+    created = services.assign(task, data, api_user())
+    db.session.commit()
+    return jsonify(AssignmentSchema(many=True).dump(created)), 201
 
 
 @bp.post("/tasks/<int:task_id>/comments")

@@ -45,6 +45,7 @@ class ClauseNodeSchema(ClauseSchema):
 
 
 class VersionSummarySchema(Schema):
+    id = fields.Integer(metadata={"description": "the draft_version_id that tasks refer to"})
     number = fields.Integer()
     label = fields.String()
     status = fields.String()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     PasswordField,
     SelectField,
@@ -78,6 +79,13 @@ class PointForm(FlaskForm):
         _l("Description"),
         validators=[Optional(), Length(max=5000)],
         filters=[_strip, _none_if_blank],
+    )
+    collects_personal_data = BooleanField(
+        _l("Record names and phone numbers of the public"),
+        description=_l(
+            "Off by default. When on, collectors may note who said what; these details never "
+            "leave the point."
+        ),
     )
     legislature_ids = SelectMultipleField(
         _l("Legislatures served"),

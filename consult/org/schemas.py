@@ -29,6 +29,7 @@ class PointInSchema(InputSchema):
     name = Text(required=True, validate=validate.Length(min=2, max=200))
     address = Text(validate=validate.Length(max=300), load_default=None)
     description = Text(validate=validate.Length(max=5000), load_default=None)
+    collects_personal_data = fields.Boolean(load_default=False)
     legislature_ids = fields.List(fields.Integer(strict=True), load_default=list)
 
 
@@ -107,6 +108,7 @@ class PointSchema(Schema):
     name = fields.String()
     address = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
+    collects_personal_data = fields.Boolean()
     is_active = fields.Boolean()
     created_at = fields.DateTime()
     legislature_ids = fields.Method("_legislature_ids")

@@ -107,6 +107,7 @@ def create_point(data: dict[str, Any], actor: User) -> ContactPoint:
         name=data["name"],
         address=data.get("address"),
         description=data.get("description"),
+        collects_personal_data=bool(data.get("collects_personal_data")),
         legislatures=_legislatures(data.get("legislature_ids") or []),
     )
     db.session.add(point)

@@ -217,7 +217,7 @@ RESOURCES = [
         search_columns=[ContactPoint.name, ContactPoint.address],
         order_by=ContactPoint.name,
         prepare_form=_prepare_point,
-        form_fields=["name", "address", "description", "legislature_ids"],
+        form_fields=["name", "address", "description", "collects_personal_data", "legislature_ids"],
     ),
     AdminResource(
         name="unit",
@@ -289,11 +289,20 @@ def reset_password(ident: int):
 # -- role homes -----------------------------------------------------------------------------
 
 
+def _my_tasks(limit: int = 10) -> list:
+    """The newest tasks the user can see, for the role homes."""
+    from consult.consultations.models import ConsultationTask
+    from consult.consultations.services import visible_tasks_query
+
+    query = visible_tasks_query(current_user).order_by(ConsultationTask.deadline.desc())
+    return db.session.scalars(query.limit(limit)).all()
+
+
 @org_bp.get("/legislature/")
 @roles_required(Role.LEGISLATURE)
 def legislature_home():
     legislature = current_user.legislature
-    return render_template("org/legislature_home.html", legislature=legislature)
+    return render_template("org/legislature_home.html", legislature=legislature, tasks=_my_tasks())
 
 
 @org_bp.get("/point/")
@@ -305,10 +314,10 @@ def point_home():
         .where(User.point_id == point.id, User.is_active.is_(True))
         .order_by(User.role, User.username)
     ).all()
-    return render_template("org/point_home.html", point=point, members=members)
+    return render_template("org/point_home.html", point=point, members=members, tasks=_my_tasks())
 
 
 @org_bp.get("/collector/")
 @roles_required(Role.COLLECTOR)
 def collector_home():
-    return render_template("org/collector_home.html", unit=current_user.unit)
+    return render_template("org/collector_home.html", unit=current_user.unit, tasks=_my_tasks())

@@ -210,3 +210,33 @@ def test_filters(client, world):
     assert bodies("?clause=general") == ["乙", "总体赞成。", "甲"]
     bad = client.get(url + "?channel=x&from=soon", headers=headers)
     assert bad.status_code == 422 and set(bad.get_json()["error"]["fields"]) == {"channel", "from"}
+
+
+def test_manager_hands_out_through_the_api(client, world):
+    headers = bearer(None, world.manager)
+    url = f"/api/v1/tasks/{world.task.id}/assignments"
+    newcomer = make_user("caiji.new", Role.COLLECTOR, unit_id=world.unit_a.id)
+    db.session.commit()
+    response = client.post(url, json={"user_ids": [newcomer.id]}, headers=headers)
+    assert response.status_code == 201 and response.get_json()[0]["user_id"] == newcomer.id
+    again = client.post(url, json={"user_ids": [newcomer.id]}, headers=headers)
+    assert again.status_code == 201 and again.get_json() == []  # nothing twice
+    foreign = client.post(url, json={"user_ids": [world.collector_b.id]}, headers=headers)
+    assert foreign.status_code == 422 and "user_ids" in foreign.get_json()["error"]["fields"]
+    unit_b = client.post(url, json={"unit_ids": [world.unit_b.id]}, headers=headers)
+    assert unit_b.status_code == 422
+
+
+def test_names_and_phones_only_where_the_point_collects_them(client, world):
+    admin = bearer(None, world.admin)
+    response = client.patch(
+        f"/api/v1/points/{world.point_a.id}", json={"collects_personal_data": True}, headers=admin
+    )
+    assert response.status_code == 200 and response.get_json()["collects_personal_data"] is True
+    url = f"/api/v1/tasks/{world.task.id}/comments"
+    body = {"body": "甲", "respondent_name": "张三", "respondent_phone": "13800000000"}
+    created = client.post(url, json=body, headers=bearer(None, world.collector))
+    assert created.status_code == 201 and created.get_json()["respondent_name"] == "张三"
+    # point B still does not collect them
+    refused = client.post(url, json=body, headers=bearer(None, world.collector_b))
+    assert refused.status_code == 422
