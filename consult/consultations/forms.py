@@ -19,14 +19,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from consult.comments.models import CHANNEL_LABELS
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _none_if_blank(value):
-    return value or None
+from consult.core.forms import blank_to_none as _none_if_blank
+from consult.core.forms import strip_filter as _strip
 
 
 def _optional_int(value):

@@ -15,17 +15,11 @@ from consult.comments import services as comments
 from consult.consultations.models import ConsultationTask
 from consult.core.errors import NotFound, ValidationFailed
 from consult.core.forms import apply_errors
+from consult.core.forms import blank_to_none as _none_if_blank
+from consult.core.forms import strip_filter as _strip
 from consult.extensions import db, limiter
 
 bp = Blueprint("public", __name__, url_prefix="/public")
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _none_if_blank(value):
-    return value or None
 
 
 class PublicCommentForm(FlaskForm):

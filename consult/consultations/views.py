@@ -28,7 +28,7 @@ from consult.consultations.forms import CommentForm, ImportForm, TaskForm
 from consult.consultations.models import ConsultationTask, TaskState
 from consult.core.auth import roles_required
 from consult.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from consult.core.forms import ConfirmForm, apply_errors
+from consult.core.forms import ConfirmForm, apply_errors, submit
 from consult.core.http import XLSX, content_disposition
 from consult.core.pagination import paginate
 from consult.drafts import services as drafts
@@ -86,28 +86,19 @@ def new():
         .order_by(ContactPoint.name)
     ).all()
     form.point_ids.choices = [SelectChoice(p.id, p.name) for p in points]
-    status = 200
-    if form.validate_on_submit():
-        data = {
-            "draft_version_id": form.draft_version_id.data,
-            "title": form.title.data,
-            "instructions": form.instructions.data,
-            "deadline": form.deadline.data.replace(tzinfo=local_zone()),
-            "point_ids": form.point_ids.data,
-            "public_channel": form.public_channel.data,
-        }
-        try:
-            task = services.create_task(data, current_user)
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-            status = 422
-        else:
-            db.session.commit()
-            flash(_("The task is open. The contact points can see it now."), "success")
-            return redirect(url_for("tasks.show", task_id=task.id))
-    elif form.is_submitted():
-        status = 422
-    return render_template("tasks/form.html", form=form, no_versions=not versions), status
+
+    def create():
+        names = ("draft_version_id", "title", "instructions", "point_ids", "public_channel")
+        data = {name: form[name].data for name in names}
+        data["deadline"] = form.deadline.data.replace(tzinfo=local_zone())
+        return services.create_task(data, current_user)
+
+    sent = submit(form, create)
+    if sent.done:
+        db.session.commit()
+        flash(_("The task is open. The contact points can see it now."), "success")
+        return redirect(url_for("tasks.show", task_id=sent.result.id))
+    return render_template("tasks/form.html", form=form, no_versions=not versions), sent.status
 
 
 @bp.get("/<int:task_id>")
@@ -326,22 +317,14 @@ def edit_comment(comment_id: int):
     if request.method == "GET":
         form.clause.data = comment.clause.citation if comment.clause else None
         form.channel.data = comment.channel.value
-    status = 200
-    if form.validate_on_submit():
-        try:
-            comments.update_comment(comment, form.data_dict(), current_user)
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-            status = 422
-        else:
-            db.session.commit()
-            flash(_("The comment has been changed; the earlier version is kept."), "success")
-            return redirect(url_for("comments.show_comment", comment_id=comment.id))
-    elif form.is_submitted():
-        status = 422
+    sent = submit(form, lambda: comments.update_comment(comment, form.data_dict(), current_user))
+    if sent.done:
+        db.session.commit()
+        flash(_("The comment has been changed; the earlier version is kept."), "success")
+        return redirect(url_for("comments.show_comment", comment_id=comment.id))
     return render_template(
         "comments/form.html", form=form, task=task, comment=comment, options=_clause_options(task)
-    ), status
+    ), sent.status
 
 
 @comments_bp.post("/<int:comment_id>/withdraw")

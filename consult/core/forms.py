@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
@@ -40,3 +43,33 @@ def safe_next(target: str | None, default: str) -> str:
 
 def form_error_message() -> str:
     return _("Please correct the marked fields.")
+
+
+def strip_filter(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def blank_to_none(value):
+    return value if value not in ("", "__None") else None
+
+
+@dataclass
+class Submission:
+    done: bool
+    result: Any = None
+    status: int = 200
+
+
+def submit(form: FlaskForm, action: Callable[[], Any]) -> Submission:
+    """Validate ``form`` and run ``action`` (a service call) when it is valid.
+
+    A service's ``ValidationFailed`` lands on the form's fields with status 422; an invalid
+    form is 422 too; a form not submitted yet is 200. The caller commits when ``done``.
+    """
+    if form.validate_on_submit():
+        try:
+            return Submission(True, action())
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+            return Submission(False, status=422)
+    return Submission(False, status=422 if form.is_submitted() else 200)

@@ -8,13 +8,8 @@ from flask_wtf.file import FileAllowed, FileField
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _none_if_blank(value):
-    return value or None
+from consult.core.forms import blank_to_none as _none_if_blank
+from consult.core.forms import strip_filter as _strip
 
 
 class VersionForm(FlaskForm):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from consult.core.auth import roles_required
 from consult.core.errors import NotFound, PermissionDenied, ValidationFailed
-from consult.core.forms import ConfirmForm, apply_errors
+from consult.core.forms import ConfirmForm, submit
 from consult.core.pagination import paginate
 from consult.drafts import services
 from consult.drafts.compare import summary as change_summary
@@ -59,20 +59,12 @@ def _form_data(form: VersionForm) -> dict:
 @roles_required("legislature")
 def new():
     form = DraftForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            draft = services.create_draft(_form_data(form), current_user)
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-            status = 422
-        else:
-            db.session.commit()
-            flash(_("The text was read. Check the structure and warnings, then publish."), "info")
-            return redirect(url_for("drafts.version", draft_id=draft.id, number=1))
-    elif form.is_submitted():
-        status = 422
-    return render_template("drafts/upload.html", form=form, draft=None), status
+    sent = submit(form, lambda: services.create_draft(_form_data(form), current_user))
+    if sent.done:
+        db.session.commit()
+        flash(_("The text was read. Check the structure and warnings, then publish."), "info")
+        return redirect(url_for("drafts.version", draft_id=sent.result.id, number=1))
+    return render_template("drafts/upload.html", form=form, draft=None), sent.status
 
 
 @bp.get("/<int:draft_id>")
@@ -93,19 +85,11 @@ def new_version(draft_id: int):
     draft = services.draft_or_404(draft_id, current_user)
     _editable(draft)
     form = VersionForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            version = services.add_version(draft, _form_data(form), current_user)
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-            status = 422
-        else:
-            db.session.commit()
-            return redirect(url_for("drafts.version", draft_id=draft.id, number=version.number))
-    elif form.is_submitted():
-        status = 422
-    return render_template("drafts/upload.html", form=form, draft=draft), status
+    sent = submit(form, lambda: services.add_version(draft, _form_data(form), current_user))
+    if sent.done:
+        db.session.commit()
+        return redirect(url_for("drafts.version", draft_id=draft.id, number=sent.result.number))
+    return render_template("drafts/upload.html", form=form, draft=draft), sent.status
 
 
 @bp.route("/<int:draft_id>/v/<int:number>/replace", methods=["GET", "POST"])
@@ -117,19 +101,13 @@ def replace(draft_id: int, number: int):
     form = VersionForm(obj=version if request.method == "GET" else None)
     if request.method == "GET":
         form.version_label.data = version.label
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.replace_text(version, _form_data(form), current_user)
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-            status = 422
-        else:
-            db.session.commit()
-            return redirect(url_for("drafts.version", draft_id=draft.id, number=number))
-    elif form.is_submitted():
-        status = 422
-    return render_template("drafts/upload.html", form=form, draft=draft, version=version), status
+    sent = submit(form, lambda: services.replace_text(version, _form_data(form), current_user))
+    if sent.done:
+        db.session.commit()
+        return redirect(url_for("drafts.version", draft_id=draft.id, number=number))
+    return render_template(
+        "drafts/upload.html", form=form, draft=draft, version=version
+    ), sent.status
 
 
 @bp.get("/<int:draft_id>/v/<int:number>")

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from consult.core.auth import roles_required
-from consult.core.errors import NotFound, ValidationFailed
-from consult.core.forms import ConfirmForm, apply_errors, safe_next
+from consult.core.errors import NotFound
+from consult.core.forms import ConfirmForm, safe_next, submit
 from consult.extensions import db
 from consult.org import services
 from consult.org.auth import rate_limited_login
@@ -59,23 +59,15 @@ def logout():
 @roles_required()
 def change_password():
     form = ChangePasswordForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.change_password(
-                current_user, form.current_password.data, form.new_password.data
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-            status = 422
-        else:
-            db.session.commit()
-            login_user(current_user)  # the session carries the new auth version
-            flash(_("Your password has been changed."), "success")
-            return redirect(url_for("main.home"))
-    elif form.is_submitted():
-        status = 422
-    return render_template("auth/change_password.html", form=form), status
+    sent = submit(form, lambda: services.change_password(
+        current_user, form.current_password.data, form.new_password.data
+    ))  # fmt: skip
+    if sent.done:
+        db.session.commit()
+        login_user(current_user)  # the session carries the new auth version
+        flash(_("Your password has been changed."), "success")
+        return redirect(url_for("main.home"))
+    return render_template("auth/change_password.html", form=form), sent.status
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])

@@ -16,15 +16,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
+from consult.core.forms import blank_to_none as _none_if_blank
+from consult.core.forms import strip_filter as _strip
 from consult.org.models import ROLE_LABELS, UNIT_KIND_LABELS
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _none_if_blank(value):
-    return value if value not in ("", "__None") else None
 
 
 def _optional_int(value):
@@ -73,7 +67,9 @@ class LegislatureForm(FlaskForm):
 class PointForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(2, 200)], filters=[_strip])
     address = StringField(
-        _l("Address"), validators=[Optional(), Length(max=300)], filters=[_strip, _none_if_blank]
+        _l("Address"),
+        validators=[Optional(), Length(max=300)],
+        filters=[_strip, _none_if_blank],
     )
     description = TextAreaField(
         _l("Description"),
@@ -104,7 +100,9 @@ class UnitForm(FlaskForm):
         _l("Kind"), choices=[SelectChoice(k.value, label) for k, label in UNIT_KIND_LABELS.items()]
     )
     address = StringField(
-        _l("Address"), validators=[Optional(), Length(max=300)], filters=[_strip, _none_if_blank]
+        _l("Address"),
+        validators=[Optional(), Length(max=300)],
+        filters=[_strip, _none_if_blank],
     )
 
 

@@ -15,8 +15,7 @@ from sqlalchemy import func, or_, select
 from wtforms.fields.choices import SelectChoice
 
 from consult.core.auth import roles_required
-from consult.core.errors import ValidationFailed
-from consult.core.forms import ConfirmForm, apply_errors, safe_next
+from consult.core.forms import ConfirmForm, safe_next, submit
 from consult.core.pagination import paginate
 from consult.extensions import db
 from consult.org import services
@@ -96,48 +95,33 @@ class AdminResource:
     def new_view(self):
         form = self.form_cls()
         self.prepare_form(form, None)
-        status = 200
-        if form.validate_on_submit():
-            try:
-                result = self.create(self.data(form), current_user)
-            except ValidationFailed as exc:
-                apply_errors(form, exc)
-                status = 422
-            else:
-                db.session.commit()
-                if isinstance(result, tuple):  # a user, with a generated password or None
-                    user, password = result
-                    if password:
-                        return render_template(
-                            "admin/password_shown.html", user=user, password=password
-                        )
-                    result = user
-                flash(_("“%(name)s” has been created.", name=result), "success")
-                return redirect(url_for(f"admin.{self.plural}"))
-        elif form.is_submitted():
-            status = 422
-        return render_template("admin/form.html", resource=self, form=form, obj=None), status
+        sent = submit(form, lambda: self.create(self.data(form), current_user))
+        if sent.done:
+            db.session.commit()
+            result = sent.result
+            if isinstance(result, tuple):  # a user, with a generated password or None
+                user, password = result
+                if password:
+                    return render_template(
+                        "admin/password_shown.html", user=user, password=password
+                    )
+                result = user
+            flash(_("“%(name)s” has been created.", name=result), "success")
+            return redirect(url_for(f"admin.{self.plural}"))
+        return render_template("admin/form.html", resource=self, form=form, obj=None), sent.status
 
     def edit_view(self, ident: int):
         obj = services.get_or_404(self.model, ident)
         form = self.form_cls(obj=obj)
         self.prepare_form(form, obj)
-        status = 200
-        if form.validate_on_submit():
-            try:
-                self.update(obj, self.data(form), current_user)
-            except ValidationFailed as exc:
-                apply_errors(form, exc)
-                status = 422
-            else:
-                db.session.commit()
-                flash(_("“%(name)s” has been saved.", name=obj), "success")
-                return redirect(url_for(f"admin.{self.plural}"))
-        elif form.is_submitted():
-            status = 422
+        sent = submit(form, lambda: self.update(obj, self.data(form), current_user))
+        if sent.done:
+            db.session.commit()
+            flash(_("“%(name)s” has been saved.", name=obj), "success")
+            return redirect(url_for(f"admin.{self.plural}"))
         return render_template(
             "admin/form.html", resource=self, form=form, obj=obj, confirm=ConfirmForm()
-        ), status
+        ), sent.status
 
     def toggle_view(self, ident: int):
         obj = services.get_or_404(self.model, ident)
