@@ -10,13 +10,14 @@ import os
 import sys
 import time
 
-from benchmarks import bench_corpus, bench_parse, bench_record
+from benchmarks import bench_corpus, bench_import, bench_parse, bench_record
 from benchmarks.corpus import generate
 from benchmarks.harness import SIZES, Context, Reporter, machine
 
 BENCHMARKS = {
     "corpus": bench_corpus.run,
     "parse": bench_parse.run,
+    "import": bench_import.run,
     "http": bench_record.run,
 }
 

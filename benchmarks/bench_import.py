@@ -1,0 +1,88 @@
+"""Bulk import throughput: the corpus's comments, through the product's own import path.
+
+Builds a fresh database (SQLite in a temporary folder, or CONSULT_BENCH_DATABASE_URL), loads
+the demo organisation, publishes the corpus's drafts with the drafts service, opens one task
+per draft, and imports each draft's comments as a CSV with ``consult.comments.imports`` —
+the code behind the import page and API. Reports rows per second for checking and for
+importing, and that every row arrived.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections import defaultdict
+from datetime import timedelta
+
+from benchmarks.harness import Context, record
+
+CHANNEL_ZH = {"forum": "座谈会", "visit": "走访", "questionnaire": "问卷", "online": "网络",
+              "letter": "来信", "phone": "电话", "other": "其他"}  # fmt: skip
+MAX_ROWS = 20_000
+
+
+def run(ctx: Context):
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select
+
+    from consult import create_app
+    from consult.comments import imports
+    from consult.comments.models import Comment
+    from consult.consultations import services as tasks
+    from consult.core.spreadsheets import write_csv
+    from consult.core.types import utcnow
+    from consult.drafts import services as drafts
+    from consult.extensions import db
+    from consult.org.demo import load_demo
+    from consult.org.models import Role
+
+    comments = ctx.corpus.comments[:MAX_ROWS]
+    with tempfile.TemporaryDirectory(prefix="consult-bench-") as folder:
+        config = {"INSTANCE_PATH": folder, "SECRET_KEY": "bench",
+                  "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}  # fmt: skip
+        if os.environ.get("CONSULT_BENCH_DATABASE_URL"):
+            config["DATABASE_URL"] = os.environ["CONSULT_BENCH_DATABASE_URL"]
+        app = create_app(config)
+        with app.app_context():
+            upgrade()
+            accounts = load_demo()
+            staff = next(u for u in accounts if u.role == Role.LEGISLATURE)
+            manager = next(u for u in accounts if u.role == Role.MANAGER)
+            by_draft: dict[int, list] = defaultdict(list)
+            for comment in comments:
+                by_draft[comment.draft].append(comment)
+            task_of: dict[int, object] = {}
+            for index, (name, text) in enumerate(ctx.corpus.drafts):
+                if index not in by_draft:
+                    continue
+                draft = drafts.create_draft({"text": text, "title": f"{name} 草案"}, staff)
+                version = drafts.publish(draft.versions[0], staff)
+                task_of[index] = tasks.create_task(
+                    {"draft_version_id": version.id, "title": name, "point_ids": [manager.point_id],
+                     "deadline": utcnow() + timedelta(days=1)}, staff,
+                )  # fmt: skip
+            db.session.commit()
+            headers = ["条款", "意见", "修改建议", "收集方式", "收集日期", "代表人数"]
+            check_seconds = import_seconds = 0.0
+            for index, rows in by_draft.items():
+                data = write_csv(headers, (
+                    [c.clause or "总体意见", c.body, c.proposed_text or "", CHANNEL_ZH[c.channel],
+                     c.collected_on, c.participants] for c in rows
+                ))  # fmt: skip
+                task = task_of[index]
+                start = time.perf_counter()
+                checked = imports.check(task, data, "corpus.csv", manager)
+                check_seconds += time.perf_counter() - start
+                assert checked.ok, checked.errors[:5]
+                start = time.perf_counter()
+                imports.import_rows(task, checked, manager)
+                db.session.commit()
+                import_seconds += time.perf_counter() - start
+            stored = db.session.scalar(select(func.count()).select_from(Comment))
+            backend = db.engine.dialect.name
+    yield record(ctx, "import.check_rows", [len(comments) / check_seconds], "rows/s",
+                 rows=len(comments), database=backend)  # fmt: skip
+    yield record(ctx, "import.import_rows", [len(comments) / import_seconds], "rows/s",
+                 rows=len(comments), stored=stored, stored_equals_sent=stored == len(comments),
+                 database=backend)  # fmt: skip
