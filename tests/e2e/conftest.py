@@ -1,0 +1,108 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a real gunicorn process.
+
+No browser is downloaded: Playwright launches the system's `chromium` (installed by
+.ci/run). Screenshots of failing tests are kept in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.test_server import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = (
+    os.environ.get("CONSULT_CHROMIUM")
+    or shutil.which("chromium")
+    or shutil.which("chromium-browser")
+)
+
+
+@pytest.fixture
+def live_server(make_app, migrated, tmp_path):
+    """make run, for real: migrate, demo, gunicorn with 2 workers on a free port."""
+    make_app()  # the database is emptied after the test
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CONSULT_") or k == "CONSULT_TEST_BACKEND"
+    }
+    env |= {"CONSULT_DATABASE_URL": migrated, "CONSULT_INSTANCE_PATH": str(tmp_path / "inst")}
+    flask = [str(BIN / "flask"), "--app", "consult"]
+    for command in (["db", "upgrade"], ["consult", "demo"]):
+        subprocess.run(flask + command, env=env, cwd=ROOT, check=True, capture_output=True)
+    port = free_port()
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/", timeout=2).close()  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM:
+        pytest.skip("no chromium on this machine (.ci/run installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page_factory(browser, request):
+    """New pages (phone or desktop); console errors are collected, failures photographed."""
+    pages = []
+
+    def factory(width: int = 390, height: int = 844):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+        page = context.new_page()
+        page.console_errors = []
+        page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+        page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+        pages.append(page)
+        return page
+
+    yield factory
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    for index, page in enumerate(pages):
+        if failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(
+                path=str(ARTIFACTS / f"{request.node.name}-{index}.png"), full_page=True
+            )
+        page.context.close()
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, "rep_" + report.when, report)
