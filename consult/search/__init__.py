@@ -1,0 +1,1 @@
+"""Full-text search. Only this package knows the engine (Whoosh) and the segmenter (rjieba)."""

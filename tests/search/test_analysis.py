@@ -1,0 +1,58 @@
+"""Segmentation, positions and folding: what makes Chinese phrase search work."""
+
+from __future__ import annotations
+
+from whoosh.fields import ID, TEXT, Schema
+from whoosh.filedb.filestore import RamStorage
+from whoosh.qparser import QueryParser
+
+from consult.search.analysis import ChineseAnalyzer, fold, tokens, words
+
+
+def test_fine_words_share_the_position_of_their_word():
+    found = [(w, p) for w, p, _s, _e in tokens("电动自行车充电", for_query=False)]
+    assert found[:1] == [("电动", 0)]
+    assert ("自行车", 1) in found and ("自行", 1) in found and ("行车", 1) in found
+    assert ("充电", 2) in found
+    assert [w for w, _p, _s, _e in tokens("电动自行车", for_query=True)] == ["电动", "自行车"]
+
+
+def test_traditional_and_full_width_fold():
+    assert fold("養犬登記") == "养犬登记"
+    assert fold("ＡＢＣ１２３") == "ABC123"
+    assert words("養犬登記，") == words("养犬登记")
+
+
+def make_index(texts):
+    schema = Schema(id=ID(stored=True), body=TEXT(analyzer=ChineseAnalyzer(), phrase=True))
+    index = RamStorage().create_index(schema)
+    with index.writer() as writer:
+        for number, text in enumerate(texts):
+            writer.add_document(id=str(number), body=text)
+    return index
+
+
+def search(index, query):
+    parser = QueryParser("body", index.schema)
+    parser.schema["body"].multitoken_query = "and"
+    with index.searcher() as searcher:
+        return sorted(hit["id"] for hit in searcher.search(parser.parse(query), limit=None))
+
+
+def test_phrases_words_fragments_and_traditional_queries():
+    index = make_index([
+        "建议规范电动自行车充电管理。",  # 0
+        "楼道里不得停放自行车，电动车充电要有专门场所。",  # 1
+        "養犬登記應當簡化。",  # 2 (traditional)
+        "犬只登记和养犬管理。",  # 3
+    ])  # fmt: skip
+    assert search(index, '"电动自行车充电"') == ["0"]
+    assert search(index, '"电动自行车"') == ["0"]
+    assert search(index, "自行车") == ["0", "1"]
+    assert search(index, "行车") == ["0", "1"]  # a fragment finds the longer word
+    assert search(index, "充电") == ["0", "1"]
+    assert search(index, '"养犬登记"') == ["2"]  # simplified phrase, traditional text
+    assert search(index, "养犬登记") == ["2", "3"]  # words: AND, anywhere in the text
+    assert search(index, "養犬") == ["2", "3"]  # traditional query, both texts
+    assert search(index, '"养犬管理"') == ["3"]
+    assert search(index, "登记 NOT 简化") == ["3"]
