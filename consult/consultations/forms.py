@@ -46,7 +46,20 @@ class TaskForm(FlaskForm):
     public_channel = BooleanField(_l("Also let the public comment on the draft"))
 
 
-class CommentForm(FlaskForm):
+class RespondentFields(FlaskForm):
+    """Who the person was, without naming them (shared by the collectors' and the public form)."""
+
+    respondent_occupation = StringField(
+        _l("Occupation (optional)"), validators=[Optional(), Length(max=100)],
+        filters=[_strip, _none_if_blank],
+    )  # fmt: skip
+    respondent_area = StringField(
+        _l("Area (optional)"), validators=[Optional(), Length(max=100)],
+        filters=[_strip, _none_if_blank],
+    )  # fmt: skip
+
+
+class CommentForm(RespondentFields):
     clause = StringField(
         _l("Clause"),
         validators=[Optional(), Length(max=120)],
@@ -78,14 +91,6 @@ class CommentForm(FlaskForm):
     participants = IntegerField(
         _l("People it speaks for"), default=1, validators=[InputRequired(), NumberRange(1, 100000)]
     )
-    respondent_occupation = StringField(
-        _l("Occupation (optional)"), validators=[Optional(), Length(max=100)],
-        filters=[_strip, _none_if_blank],
-    )  # fmt: skip
-    respondent_area = StringField(
-        _l("Area (optional)"), validators=[Optional(), Length(max=100)],
-        filters=[_strip, _none_if_blank],
-    )  # fmt: skip
     respondent_name = StringField(
         _l("Name of the person"), validators=[Optional(), Length(max=50)],
         filters=[_strip, _none_if_blank],

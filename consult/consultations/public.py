@@ -6,12 +6,12 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from consult.comments import services as comments
+from consult.consultations.forms import RespondentFields
 from consult.consultations.models import ConsultationTask
 from consult.core.errors import NotFound, ValidationFailed
 from consult.core.forms import apply_errors
@@ -22,7 +22,7 @@ from consult.extensions import db, limiter
 bp = Blueprint("public", __name__, url_prefix="/public")
 
 
-class PublicCommentForm(FlaskForm):
+class PublicCommentForm(RespondentFields):
     clause = StringField(
         _l("Clause"), validators=[Optional(), Length(max=120)], filters=[_strip, _none_if_blank],
         render_kw={"list": "clauses", "autocomplete": "off"},
@@ -35,14 +35,6 @@ class PublicCommentForm(FlaskForm):
     proposed_text = TextAreaField(
         _l("Proposed wording (optional)"), validators=[Optional(), Length(max=2000)],
         filters=[_strip, _none_if_blank], render_kw={"rows": 3},
-    )  # fmt: skip
-    respondent_occupation = StringField(
-        _l("Occupation (optional)"), validators=[Optional(), Length(max=100)],
-        filters=[_strip, _none_if_blank],
-    )  # fmt: skip
-    respondent_area = StringField(
-        _l("Area (optional)"), validators=[Optional(), Length(max=100)],
-        filters=[_strip, _none_if_blank],
     )  # fmt: skip
     point_id = SelectField(_l("Send it to"), coerce=int)
     # A field people never see (hidden by CSS); bots fill it in.

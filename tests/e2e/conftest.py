@@ -8,56 +8,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.test_server import free_port
+from tests.test_server import server as live_server  # noqa: F401 - a fixture for these tests
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = (
     os.environ.get("CONSULT_CHROMIUM")
     or shutil.which("chromium")
     or shutil.which("chromium-browser")
 )
-
-
-@pytest.fixture
-def live_server(make_app, migrated, tmp_path):
-    """make run, for real: migrate, demo, gunicorn with 2 workers on a free port."""
-    make_app()  # the database is emptied after the test
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("CONSULT_") or k == "CONSULT_TEST_BACKEND"
-    }
-    env |= {"CONSULT_DATABASE_URL": migrated, "CONSULT_INSTANCE_PATH": str(tmp_path / "inst")}
-    flask = [str(BIN / "flask"), "--app", "consult"]
-    for command in (["db", "upgrade"], ["consult", "demo"]):
-        subprocess.run(flask + command, env=env, cwd=ROOT, check=True, capture_output=True)
-    port = free_port()
-    process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/", timeout=2).close()  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")
