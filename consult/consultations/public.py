@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from consult.comments import services as comments
 from consult.consultations.forms import RespondentFields
 from consult.consultations.models import ConsultationTask
+from consult.consultations.services import clause_options
 from consult.core.errors import NotFound, ValidationFailed
 from consult.core.forms import apply_errors
 from consult.core.forms import blank_to_none as _none_if_blank
@@ -88,6 +89,6 @@ def comment(task_id: int):
                                     number=task.version.number))  # fmt: skip
     elif form.is_submitted():
         status = 422
-    options = [(c.citation, (c.heading or c.text or "")[:40]) for c in task.version.clauses
-               if c.kind in ("paragraph", "item", "subitem", "enum_section")]  # fmt: skip
-    return render_template("public/comment.html", task=task, form=form, options=options), status
+    return render_template(
+        "public/comment.html", task=task, form=form, options=clause_options(task)
+    ), status

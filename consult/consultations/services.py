@@ -221,3 +221,14 @@ def require_record(task: ConsultationTask, user: User) -> None:
             _("The deadline of this task has passed (%(when)s): comments are no longer accepted.",
               when=format_datetime(task.deadline, "yyyy-MM-dd HH:mm"))
         )  # fmt: skip
+
+
+def clause_options(task: ConsultationTask) -> list[tuple[str, str]]:
+    """Every citable clause with the start of its text, for the clause pickers."""
+    options = []
+    for clause in task.version.clauses:
+        if clause.kind in ("paragraph", "item", "subitem", "enum_section") or (
+            clause.kind == "article" and not clause.text
+        ):
+            options.append((clause.citation, (clause.heading or clause.text or "")[:40]))
+    return options

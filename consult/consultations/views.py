@@ -206,18 +206,6 @@ def _prepare_comment_form(form: CommentForm, task: ConsultationTask) -> None:
         ]
 
 
-def _clause_options(task: ConsultationTask) -> list[tuple[str, str]]:
-    """Every citable clause with the start of its text, for the clause picker."""
-    options = []
-    for clause in task.version.clauses:
-        if clause.kind in ("paragraph", "item", "subitem", "enum_section") or (
-            clause.kind == "article" and not clause.text
-        ):
-            snippet = (clause.heading or clause.text or "")[:40]
-            options.append((clause.citation, snippet))
-    return options
-
-
 @bp.route("/<int:task_id>/comments/new", methods=["GET", "POST"])
 @roles_required(*POINT_ROLES)
 def new_comment(task_id: int):
@@ -250,7 +238,11 @@ def new_comment(task_id: int):
     elif form.is_submitted():
         status = 422
     return render_template(
-        "comments/form.html", form=form, task=task, comment=None, options=_clause_options(task)
+        "comments/form.html",
+        form=form,
+        task=task,
+        comment=None,
+        options=services.clause_options(task),
     ), status
 
 
@@ -323,7 +315,11 @@ def edit_comment(comment_id: int):
         flash(_("The comment has been changed; the earlier version is kept."), "success")
         return redirect(url_for("comments.show_comment", comment_id=comment.id))
     return render_template(
-        "comments/form.html", form=form, task=task, comment=comment, options=_clause_options(task)
+        "comments/form.html",
+        form=form,
+        task=task,
+        comment=comment,
+        options=services.clause_options(task),
     ), sent.status
 
 

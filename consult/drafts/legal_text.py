@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -137,13 +137,7 @@ class Warning:
     found: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "line": self.line,
-            "code": self.code,
-            "message": self.message,
-            "expected": self.expected,
-            "found": self.found,
-        }
+        return asdict(self)
 
 
 @dataclass
