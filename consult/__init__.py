@@ -19,6 +19,7 @@ MODEL_MODULES = (
     "consult.drafts.models",
     "consult.consultations.models",
     "consult.comments.models",
+    "consult.search.models",
 )
 
 
@@ -37,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable Chinese in JSON
     configure_logging(app)
     configure_extensions(app)
+    configure_search(app)
     configure_blueprints(app)
     configure_templates(app)
     configure_cli(app)
@@ -89,6 +91,12 @@ def configure_extensions(app: Flask) -> None:
         importlib.import_module(module)
 
 
+def configure_search(app: Flask) -> None:
+    from consult.search import configure_search as configure
+
+    configure(app)
+
+
 def configure_blueprints(app: Flask) -> None:
     from consult import api, views
     from consult.consultations import public
@@ -96,6 +104,7 @@ def configure_blueprints(app: Flask) -> None:
     from consult.drafts import views as drafts_views
     from consult.org import account_views
     from consult.org import views as org_views
+    from consult.search import views as search_views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(account_views.bp)
@@ -105,6 +114,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(tasks_views.bp)
     app.register_blueprint(tasks_views.comments_bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(search_views.bp)
     api.init_app(app)
     # The API authenticates with bearer tokens, never with the session cookie: no CSRF there.
     from consult.extensions import csrf

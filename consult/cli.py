@@ -138,3 +138,56 @@ def close_expired_tasks() -> None:
     closed = close_expired()
     db.session.commit()
     click.echo(f"{closed} task(s) closed.")
+
+
+@consult_cli.group("search")
+def search_cli() -> None:
+    """Keep the search index in step with the database."""
+
+
+@search_cli.command("rebuild")
+@with_appcontext
+def search_rebuild() -> None:
+    """Index everything again from the database (bulk path, with progress)."""
+    import json
+    import time
+
+    from consult.search.indexer import rebuild, state_of
+
+    started = time.perf_counter()
+
+    def progress(count: int) -> None:
+        rate = count / max(time.perf_counter() - started, 1e-9)
+        click.echo(f"\r{count} documents indexed ({rate:.0f}/s)", nl=False, err=True)
+
+    count = rebuild(state_of(), progress)
+    seconds = time.perf_counter() - started
+    click.echo("", err=True)
+    click.echo(json.dumps({"indexed": count, "seconds": round(seconds, 2)}))
+
+
+@search_cli.command("verify")
+@click.option("--no-repair", is_flag=True, help="Only report the differences.")
+@with_appcontext
+def search_verify(no_repair: bool) -> None:
+    """Compare the index with the database document by document; repair what differs."""
+    import json
+
+    from consult.search.indexer import state_of, verify
+
+    report = verify(state_of(), repair=not no_repair)
+    click.echo(json.dumps(report.as_dict() | {"repaired": not no_repair and report.repaired},
+                          ensure_ascii=False))  # fmt: skip
+    if no_repair and report.repaired:
+        sys.exit(1)
+
+
+@search_cli.command("sync")
+@with_appcontext
+def search_sync() -> None:
+    """Apply what the outbox still holds (as the web workers do after each commit)."""
+    import json
+
+    from consult.search.indexer import state_of
+
+    click.echo(json.dumps({"applied": state_of().apply()}))

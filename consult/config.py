@@ -45,6 +45,13 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_MIN_LENGTH": 10,
     # werkzeug's generate_password_hash method; scrypt is werkzeug's default.
     "PASSWORD_HASH_METHOD": "scrypt",
+    # Search: "whoosh" (an index directory; one application host) or "postgresql" (the
+    # documents in the database; several hosts). None: ``search-index`` in the instance folder.
+    "SEARCH_BACKEND": "whoosh",
+    "SEARCH_INDEX_PATH": None,
+    # "background": each worker applies index changes on a thread, never in a request;
+    # "inline": at once after each commit (tests, scripts).
+    "SEARCH_APPLY": "background",
     "PAGE_SIZE": 25,
     "MAX_PAGE_SIZE": 100,
     "CONTENT_SECURITY_POLICY": (

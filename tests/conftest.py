@@ -49,6 +49,7 @@ def base_config(database_url: str, instance_path) -> dict:
         # Fast hashes keep the suite quick; production uses scrypt (see config.py).
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "RATELIMIT_STORAGE_URI": "memory://",
+        "SEARCH_APPLY": "inline",
     }
 
 

@@ -151,6 +151,9 @@ def draft_api(suffix: str, which: str = "draft") -> Callable[[Any, str], str]:
 
 ACCESS.update({
     ("drafts.index", "GET"): Case("GET", fixed("/drafts/"), PUBLIC),
+    # Anyone may search; what each finds is tested in tests/search/test_search.py.
+    ("search.index", "GET"): Case("GET", fixed("/search/?q=养犬"), PUBLIC),
+    ("api.search", "GET"): Case("GET", fixed("/api/v1/search?q=养犬"), SIGNED_IN_API),
     ("drafts.new", "GET"): Case("GET", fixed("/drafts/new"), LEGISLATURE_PAGE),
     ("drafts.new", "POST"): Case("POST", fixed("/drafts/new"), LEGISLATURE_FORM_POST,
                                  form=lambda w: {"text": ""}),

@@ -36,5 +36,6 @@ def init_app(app) -> None:
     from consult.consultations import api as tasks_api  # noqa: F401
     from consult.drafts import api as drafts_api  # noqa: F401
     from consult.org import api as org_api  # noqa: F401
+    from consult.search import api as search_api  # noqa: F401
 
     app.register_blueprint(bp)

@@ -34,3 +34,17 @@ def envelope(page: Pagination, items: list[Any]) -> dict[str, Any]:
         "total": page.total,
         "pages": page.pages,
     }
+
+
+class KnownPage(Pagination):
+    """A page whose items and total are already known (search results), for the pager."""
+
+    def __init__(self, page: int, per_page: int, total: int, items: list[Any]):
+        self._known = (items, total)
+        super().__init__(page=page, per_page=per_page, max_per_page=None, error_out=False)
+
+    def _query_items(self) -> list[Any]:
+        return self._known[0]
+
+    def _query_count(self) -> int:
+        return self._known[1]

@@ -46,6 +46,17 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
+def load_args(schema: Schema) -> dict[str, Any]:
+    """Validate the query string with ``schema``; empty values count as absent."""
+    data = {key: value for key, value in request.args.items() if value != ""}
+    try:
+        return schema.load(data)
+    except MarshmallowError as exc:
+        raise ValidationFailed(
+            _("Please correct the marked fields."), fields=flatten_messages(exc.messages)
+        ) from None
+
+
 def load_json(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
     """Validate the JSON body with ``schema``; raise ``ValidationFailed`` naming each field."""
     data = request.get_json(silent=True)

@@ -1080,6 +1080,18 @@ def _describe(kind: str, number: int, insert: int | None = None) -> str:
     return f"第{int_to_cn(number)}{char[kind]}"
 
 
+def canonical_citation(cite: str) -> str:
+    """The citation as clause rows store it: 第12条第2款 → 第十二条第二款 (chapters dropped
+    when an article is named, since article numbers run through the whole text)."""
+    parts = parse_citation(cite)
+    has_article = any(kind == "article" for kind, _n, _i in parts)
+    return "".join(
+        _describe(kind, number, insert)
+        for kind, number, insert in parts
+        if not (has_article and kind in _CONTAINER_RANK)
+    )
+
+
 def resolve(document: Document, cite: str) -> Node:
     """The node a citation names, or :class:`CitationError` saying why there is none."""
     index = document.citation_index()

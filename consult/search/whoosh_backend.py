@@ -1,0 +1,233 @@
+"""The Whoosh backend (the embedded default): one index directory for the whole site.
+
+The index stores no text: snippets are cut from the rows SQL returns. It stores each
+document's key and signature (so ``search verify`` can compare it with the database), and
+indexes the filter fields as IDs and the audience as keywords.
+
+Speed, after SEARCH.md: a searcher is opened once per process and refreshed, never per
+request; filter and audience document sets are computed once per index generation and
+reused; only one process writes at a time (the index lock), and it never waits for it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from whoosh import query, sorting
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage, RamStorage
+from whoosh.index import LockError
+from whoosh.writing import CLEAR
+
+from consult.search.analysis import ChineseAnalyzer
+from consult.search.documents import FACET_FIELDS, FILTER_FIELDS, Hit, Result, term
+from consult.search.query import Parsed, Unit
+
+TEXT_FIELD = "text"
+
+
+def schema() -> Schema:
+    return Schema(
+        key=ID(unique=True, stored=True),  # "comment:12"
+        sig=STORED(),
+        text=TEXT(analyzer=ChineseAnalyzer(), phrase=True),
+        citation=ID(),
+        audience=KEYWORD(scorable=False),
+        day=NUMERIC(int, bits=32, sortable=True),  # yyyymmdd
+        **{name: ID(sortable=name in FACET_FIELDS) for name in FILTER_FIELDS},
+    )
+
+
+def _unit_query(unit: Unit) -> query.Query:
+    if len(unit.words) == 1:
+        return query.Term(TEXT_FIELD, unit.words[0])
+    if unit.phrase:
+        return query.Phrase(TEXT_FIELD, list(unit.words))
+    return query.And([query.Term(TEXT_FIELD, w) for w in unit.words])
+
+
+def compile_query(parsed: Parsed) -> query.Query:
+    positive: query.Query = (
+        query.And([
+            _unit_query(g[0]) if len(g) == 1 else query.Or([_unit_query(u) for u in g])
+            for g in parsed.groups
+        ])
+        if parsed.groups
+        else query.Every()
+    )  # fmt: skip
+    if parsed.excluded:
+        return query.AndNot(positive, query.Or([_unit_query(u) for u in parsed.excluded]))
+    return positive
+
+
+def fields_of(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A document as Whoosh fields: no empty values, the audience as keywords."""
+    found = {name: value for name, value in doc.items() if value is not None}
+    found["audience"] = " ".join(doc["audience"])
+    return found
+
+
+class WhooshBackend:
+    name = "whoosh"
+
+    def __init__(self, path: str | None = None):
+        if path is None:
+            self.index = RamStorage().create_index(schema())
+        else:
+            storage = FileStorage(path).create()
+            self.index = (
+                storage.open_index() if storage.index_exists() else storage.create_index(schema())
+            )
+        self._lock = threading.Lock()
+        self._searcher = None
+        self._sets: dict[tuple[str, str], frozenset[int]] = {}
+
+    # -- writing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def writer(self, session=None, *, wait: bool = False) -> Iterator[_Writer | None]:
+        """The index's single writer, or None at once when another process holds it."""
+        try:
+            writer = self.index.writer(timeout=30.0 if wait else 0.0)
+        except LockError:
+            yield None
+            return
+        try:
+            yield _Writer(writer)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def rebuild(self, session, docs: Iterable[Mapping[str, Any]]) -> None:
+        """Replace the whole index: two processes, a large memory pool, one final merge."""
+        writer = self.index.writer(timeout=600.0, procs=2, limitmb=256, multisegment=False)
+        try:
+            _Writer(writer).add(docs)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(mergetype=CLEAR)
+
+    def clear(self, session=None) -> None:
+        self.index.writer(timeout=30.0).commit(mergetype=CLEAR)
+
+    def signatures(self, session=None) -> dict[str, str]:
+        with self.index.searcher() as searcher:
+            return {fields["key"]: fields.get("sig", "") for fields in searcher.all_stored_fields()}
+
+    def count(self, session=None) -> int:
+        return self.index.doc_count()
+
+    # -- searching -------------------------------------------------------------------------
+
+    def _current(self):
+        """This process's searcher, refreshed when the index has a new generation."""
+        if self._searcher is None:
+            self._searcher = self.index.searcher()
+        elif not self._searcher.up_to_date():
+            self._searcher = self._searcher.refresh()
+            self._sets.clear()
+        return self._searcher
+
+    def _docs(self, searcher, name: str, values: Iterable[str]) -> frozenset[int]:
+        found: set[int] = set()
+        for value in values:
+            cached = self._sets.get((name, value))
+            if cached is None:
+                cached = frozenset(searcher.docs_for_query(query.Term(name, value)))
+                self._sets[(name, value)] = cached
+            found |= cached
+        return frozenset(found)
+
+    def search(
+        self,
+        parsed: Parsed,
+        *,
+        session=None,
+        audiences: list[str] | None,
+        filters: Mapping[str, Any] | None = None,
+        day_from: date | None = None,
+        day_to: date | None = None,
+        newest_first: bool = False,
+        page: int = 1,
+        per_page: int = 20,
+        facets: bool = False,
+    ) -> Result:
+        with self._lock:
+            searcher = self._current()
+            allowed: frozenset[int] | None = None
+            conditions = [(n, v) for n, v in (filters or {}).items() if v not in (None, [], ())]
+            if audiences is not None:
+                conditions.append(("audience", audiences))
+            for name, value in conditions:
+                values = value if isinstance(value, list | tuple | set) else [value]
+                docs = self._docs(searcher, name, [term(v) for v in values])
+                allowed = docs if allowed is None else allowed & docs
+            if day_from or day_to:
+                start = int(day_from.strftime("%Y%m%d")) if day_from else None
+                end = int(day_to.strftime("%Y%m%d")) if day_to else None
+                docs = frozenset(searcher.docs_for_query(query.NumericRange("day", start, end)))
+                allowed = docs if allowed is None else allowed & docs
+            if allowed is not None and not allowed:
+                # Nothing may match (Whoosh would read an empty filter as "no filter").
+                return Result(
+                    hits=[], total=0, facets={n: {} for n in FACET_FIELDS} if facets else {}
+                )
+            kwargs: dict[str, Any] = {}
+            if newest_first or not parsed.groups:
+                kwargs["sortedby"] = [
+                    sorting.FieldFacet("day", reverse=True),
+                    sorting.FieldFacet("key", reverse=True),
+                ]
+            if facets:
+                kwargs["groupedby"] = {name: sorting.FieldFacet(name) for name in FACET_FIELDS}
+            if allowed is not None:
+                kwargs["filter"] = set(allowed)
+            results = searcher.search(compile_query(parsed), limit=page * per_page, **kwargs)
+            start = (page - 1) * per_page
+            hits = [
+                Hit(key=key, score=score or 0.0)
+                for key, score in (
+                    (results[i]["key"], results.score(i))
+                    for i in range(start, min(len(results.top_n), page * per_page))
+                )
+            ]
+            counted: dict[str, dict[str, int]] = {}
+            if facets:
+                for name in FACET_FIELDS:
+                    groups = results.groups(name)
+                    counted[name] = {str(k): len(v) for k, v in groups.items() if k}
+            return Result(hits=hits, total=len(results), facets=counted)
+
+
+class _Writer:
+    """Upserts and deletions inside one Whoosh writer (committed by its owner)."""
+
+    def __init__(self, writer):
+        self.writer = writer
+
+    def upsert(self, docs: Iterable[Mapping[str, Any]]) -> None:
+        for doc in docs:
+            self.writer.update_document(**fields_of(doc))
+
+    def add(self, docs: Iterable[Mapping[str, Any]]) -> None:
+        """Add documents known to be new (a rebuild after clearing): no deletion lookups."""
+        for doc in docs:
+            self.writer.add_document(**fields_of(doc))
+
+    def delete(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self.writer.delete_by_term("key", key)
+
+    def delete_where(self, kind: str, **filters: Any) -> None:
+        terms = [query.Term("kind", kind)]
+        terms += [query.Term(name, term(value)) for name, value in filters.items()]
+        self.writer.delete_by_query(query.And(terms))
+
+    def commit(self) -> None:
+        self.writer.commit()
