@@ -10,7 +10,14 @@ import os
 import sys
 import time
 
-from benchmarks import bench_corpus, bench_import, bench_parse, bench_record
+from benchmarks import (
+    bench_corpus,
+    bench_import,
+    bench_parse,
+    bench_record,
+    bench_review,
+    bench_search,
+)
 from benchmarks.corpus import generate
 from benchmarks.harness import SIZES, Context, Reporter, machine
 
@@ -19,6 +26,8 @@ BENCHMARKS = {
     "parse": bench_parse.run,
     "import": bench_import.run,
     "http": bench_record.run,
+    "search": bench_search.run,
+    "review": bench_review.run,
 }
 
 
@@ -32,11 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261122)
     args = parser.parse_args(argv)
 
-    backend = (
-        "postgresql"
-        if os.environ.get("CONSULT_DATABASE_URL", "").startswith("postgres")
-        else "sqlite"
-    )
+    # CONSULT_DATABASE_URL (as the app reads it) or CONSULT_BENCH_DATABASE_URL names the
+    # database the benchmarks build in; it must be an empty database made for them.
+    url = os.environ.get("CONSULT_BENCH_DATABASE_URL") or os.environ.get("CONSULT_DATABASE_URL")
+    if url:
+        os.environ["CONSULT_BENCH_DATABASE_URL"] = url
+    backend = "postgresql" if (url or "").startswith("postgres") else "sqlite"
     reporter = Reporter()
     started = time.perf_counter()
     reporter.emit({"name": "machine", **machine(), "size": args.size, "backend": backend})

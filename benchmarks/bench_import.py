@@ -9,13 +9,12 @@ importing, and that every row arrived.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from collections import defaultdict
 from datetime import timedelta
 
-from benchmarks.harness import Context, record
+from benchmarks.harness import Context, bench_app, migrated_with_demo, record
 
 CHANNEL_ZH = {"forum": "座谈会", "visit": "走访", "questionnaire": "问卷", "online": "网络",
               "letter": "来信", "phone": "电话", "other": "其他"}  # fmt: skip
@@ -23,10 +22,8 @@ MAX_ROWS = 20_000
 
 
 def run(ctx: Context):
-    from flask_migrate import upgrade
     from sqlalchemy import func, select
 
-    from consult import create_app
     from consult.comments import imports
     from consult.comments.models import Comment
     from consult.consultations import services as tasks
@@ -34,19 +31,13 @@ def run(ctx: Context):
     from consult.core.types import utcnow
     from consult.drafts import services as drafts
     from consult.extensions import db
-    from consult.org.demo import load_demo
     from consult.org.models import Role
 
     comments = ctx.corpus.comments[:MAX_ROWS]
     with tempfile.TemporaryDirectory(prefix="consult-bench-") as folder:
-        config = {"INSTANCE_PATH": folder, "SECRET_KEY": "bench",
-                  "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}  # fmt: skip
-        if os.environ.get("CONSULT_BENCH_DATABASE_URL"):
-            config["DATABASE_URL"] = os.environ["CONSULT_BENCH_DATABASE_URL"]
-        app = create_app(config)
+        app = bench_app(folder)
         with app.app_context():
-            upgrade()
-            accounts = load_demo()
+            accounts = migrated_with_demo()
             staff = next(u for u in accounts if u.role == Role.LEGISLATURE)
             manager = next(u for u in accounts if u.role == Role.MANAGER)
             by_draft: dict[int, list] = defaultdict(list)

@@ -16,6 +16,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from benchmarks.harness import Context, record
@@ -54,32 +56,47 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def environment(folder: str, database_url: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULT_")}
+    env["CONSULT_INSTANCE_PATH"] = folder
+    if database_url:
+        env["CONSULT_DATABASE_URL"] = database_url
+        if database_url.startswith("postgres"):
+            env["CONSULT_SEARCH_BACKEND"] = "postgresql"
+    return env
+
+
+@contextmanager
+def serving(env: dict[str, str], workers: int = 2) -> Iterator[int]:
+    """gunicorn serving the app of ``env`` on a free loopback port, until the block ends."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+         "wsgi:app"],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
 def run(ctx: Context):
     total = min(ctx.size, MAX_REQUESTS)
     with tempfile.TemporaryDirectory(prefix="consult-bench-") as folder:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULT_")}
-        env["CONSULT_INSTANCE_PATH"] = folder
-        if os.environ.get("CONSULT_BENCH_DATABASE_URL"):
-            env["CONSULT_DATABASE_URL"] = os.environ["CONSULT_BENCH_DATABASE_URL"]
+        env = environment(folder, os.environ.get("CONSULT_BENCH_DATABASE_URL"))
         flask = [str(BIN / "flask"), "--app", "consult"]
         for command in (["db", "upgrade"], ["consult", "demo"]):
             subprocess.run(flask + command, env=env, cwd=ROOT, check=True, capture_output=True)
-        port = _free_port()
-        server = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            for _ in range(200):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            yield from _measure(ctx, port, total)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        with serving(env) as port:
+            yield from measure(ctx, port, total)
 
 
 def _setup(port: int) -> tuple[int, list[str], str]:
@@ -114,7 +131,7 @@ def _setup(port: int) -> tuple[int, list[str], str]:
     return task["id"], clauses, collector.token
 
 
-def _measure(ctx: Context, port: int, total: int):
+def measure(ctx: Context, port: int, total: int, name: str = "http.record_comment", **extra):
     task_id, clauses, token = _setup(port)
     latencies: list[float] = []
     failures: list[int] = []
@@ -148,10 +165,10 @@ def _measure(ctx: Context, port: int, total: int):
     _status, listing = Api(port, token)("GET", f"/tasks/{task_id}/comments?per_page=1")
     stored = listing["total"]
     yield record(
-        ctx, "http.record_comment.latency", latencies, "s",
+        ctx, f"{name}.latency", latencies, "s", **extra,
         workers=2, client_threads=CLIENT_THREADS, sent=total, stored=stored,
         stored_equals_sent=stored == total and not failures, failures=len(failures),
         failure_statuses=sorted(set(failures)),
     )  # fmt: skip
-    yield record(ctx, "http.record_comment.rate", [total / elapsed], "comments/s",
+    yield record(ctx, f"{name}.rate", [total / elapsed], "comments/s", **extra,
                  sent=total, seconds=round(elapsed, 2))  # fmt: skip

@@ -127,3 +127,31 @@ class Reporter:
 
     def close(self) -> None:
         self.file.close()
+
+
+def bench_app(folder: str, **extra: Any):
+    """The app on a fresh database in ``folder`` (SQLite), or CONSULT_BENCH_DATABASE_URL's
+    (PostgreSQL, with the PostgreSQL search backend), migrated, with the demo organisation.
+
+    Returns the app and the demo accounts (bound to the app context the caller opens).
+    """
+    from consult import create_app
+
+    config = {"INSTANCE_PATH": folder, "SECRET_KEY": "bench",
+              "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **extra}  # fmt: skip
+    url = os.environ.get("CONSULT_BENCH_DATABASE_URL")
+    if url:
+        config["DATABASE_URL"] = url
+        if url.startswith("postgres"):
+            config.setdefault("SEARCH_BACKEND", "postgresql")
+    return create_app(config)
+
+
+def migrated_with_demo():
+    """Inside the bench app's context: the schema and the demo organisation's accounts."""
+    from flask_migrate import upgrade
+
+    from consult.org.demo import load_demo
+
+    upgrade()
+    return load_demo()

@@ -19,6 +19,7 @@ MODEL_MODULES = (
     "consult.drafts.models",
     "consult.consultations.models",
     "consult.comments.models",
+    "consult.review.models",
     "consult.search.models",
 )
 

@@ -237,6 +237,16 @@ def build_world() -> SimpleNamespace:
         for body in ("有效期一年太短。", "建议免费办理。")
     )
 
+    # Point A's experts have merged its two recorded comments into a suggestion each.
+    from consult.review import services as review
+
+    w.suggestion = review.create_suggestion(
+        w.task, {"comment_ids": [w.comment2.id], "rationale": "总体赞成。"}, w.expert
+    )
+    w.suggestion2 = review.create_suggestion(
+        w.task, {"comment_ids": [w.comment.id], "proposed_text": "登记期限为十五日。"}, w.expert
+    )
+
     w.pending_import = CommentImport(
         task_id=w.task.id, point_id=point_a.id, user_id=w.collector.id, filename="x.csv", rows=[]
     )

@@ -128,6 +128,17 @@ def task_path(suffix: str) -> Callable[[Any, str], str]:
     return lambda w, role: f"/tasks/{w.task.id}{suffix}"
 
 
+REVIEW_API = by_role(401, 403, 403, 200, 200, 403)
+
+
+def suggestion_api(suffix: str, *, per_role: bool = False) -> Callable[[Any, str], str]:
+    def url(w, role: str) -> str:
+        suggestion = w.suggestion2 if per_role and role == "expert" else w.suggestion
+        return f"/api/v1/suggestions/{suggestion.id}{suffix}"
+
+    return url
+
+
 def task_api(suffix: str) -> Callable[[Any, str], str]:
     return lambda w, role: f"/api/v1/tasks/{w.task.id}{suffix}"
 
@@ -206,6 +217,24 @@ ACCESS.update({
                                           json=lambda w: {"body": "修改"}),
     ("api.withdraw_comment", "DELETE"): Case("DELETE", comment_api,
                                              by_role(401, 403, 403, 200, 403, 200)),
+    # Review: the point's experts and managers; approving and submitting: its managers.
+    ("api.duplicates", "GET"): Case("GET", task_api("/duplicates"), REVIEW_API),
+    ("api.list_suggestions", "GET"): Case("GET", task_api("/suggestions"), REVIEW_API),
+    ("api.create_suggestion", "POST"): Case("POST", task_api("/suggestions"),
+                                            by_role(401, 403, 403, 201, 201, 403),
+                                            json=lambda w: {"comment_ids": [w.comment.id]}),
+    ("api.update_suggestion", "PATCH"): Case("PATCH", suggestion_api(""), REVIEW_API,
+                                             json=lambda w: {"proposed_text": "改为……"}),
+    # Each reviewer deletes a suggestion of their own: the first deletion would hide the other.
+    ("api.delete_suggestion", "DELETE"): Case("DELETE", suggestion_api("", per_role=True),
+                                              by_role(401, 403, 403, 204, 204, 403)),
+    ("api.approve_suggestion", "POST"): Case("POST", suggestion_api("/approve"),
+                                             by_role(401, 403, 403, 200, 403, 403)),
+    ("api.set_aside", "POST"): Case("POST", lambda w, role: f"/api/v1/comments/{w.comment.id}"
+                                    "/set-aside", REVIEW_API, json=lambda w: {"reason": "unclear"}),
+    # Allowed, but refused on its merits: the suggestions are not approved yet.
+    ("api.submit", "POST"): Case("POST", task_api("/submission"),
+                                 by_role(401, 403, 403, 422, 403, 403), json=lambda w: {}),
     ("tasks.index", "GET"): Case("GET", fixed("/tasks/"), SIGNED_IN_PAGE),
     ("tasks.new", "GET"): Case("GET", fixed("/tasks/new"), LEGISLATURE_PAGE),
     ("tasks.new", "POST"): Case("POST", fixed("/tasks/new"), LEGISLATURE_FORM_POST,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -15,6 +15,9 @@ from consult.core.types import UTCDateTime, enum_column, utcnow
 from consult.drafts.models import Clause
 from consult.extensions import db
 from consult.org.models import ContactPoint, Unit, User
+
+if TYPE_CHECKING:
+    from consult.review.models import Suggestion
 
 
 class Channel(enum.StrEnum):
@@ -68,6 +71,44 @@ STATUS_LABELS = {
 }
 
 
+class ReviewState(enum.StrEnum):
+    """Where a comment is in the experts' review. Only active comments are reviewed."""
+
+    NEW = "new"
+    MERGED = "merged"  # into a suggestion (``suggestion_id``)
+    SET_ASIDE = "set_aside"  # with a reason
+
+    @property
+    def label(self) -> str:
+        return str(REVIEW_LABELS[self])
+
+
+REVIEW_LABELS = {
+    ReviewState.NEW: _l("Not yet reviewed"),
+    ReviewState.MERGED: _l("Merged into a suggestion"),
+    ReviewState.SET_ASIDE: _l("Set aside"),
+}
+
+
+class SetAsideReason(enum.StrEnum):
+    OFF_TOPIC = "off_topic"
+    UNCLEAR = "unclear"
+    OUT_OF_SCOPE = "out_of_scope"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return str(SET_ASIDE_LABELS[self])
+
+
+SET_ASIDE_LABELS = {
+    SetAsideReason.OFF_TOPIC: _l("Off topic"),
+    SetAsideReason.UNCLEAR: _l("Unclear"),
+    SetAsideReason.OUT_OF_SCOPE: _l("Out of the draft's scope"),
+    SetAsideReason.OTHER: _l("Other reason"),
+}
+
+
 class CommentSource(enum.StrEnum):
     COLLECTED = "collected"
     IMPORTED = "imported"
@@ -117,6 +158,15 @@ class Comment(db.Model):
     moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # Review by the point's experts.
+    review_state: Mapped[ReviewState] = mapped_column(
+        enum_column(ReviewState), default=ReviewState.NEW, server_default=ReviewState.NEW.value
+    )
+    suggestion_id: Mapped[int | None] = mapped_column(ForeignKey("suggestions.id"), index=True)
+    set_aside_reason: Mapped[SetAsideReason | None] = mapped_column(enum_column(SetAsideReason))
+    set_aside_note: Mapped[str | None] = mapped_column(Text)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -125,6 +175,7 @@ class Comment(db.Model):
     clause: Mapped[Clause | None] = relationship()
     unit: Mapped[Unit | None] = relationship()
     collector: Mapped[User | None] = relationship(foreign_keys=[collector_id])
+    suggestion: Mapped[Suggestion | None] = relationship(back_populates="comments")
     revisions: Mapped[list[CommentRevision]] = relationship(
         back_populates="comment", order_by="CommentRevision.number"
     )

@@ -7,6 +7,7 @@ escape them on output.
 
 from __future__ import annotations
 
+import html
 import re
 
 import bleach
@@ -57,3 +58,10 @@ def clean_html(source: str | None) -> str:
         strip_comments=True,
     )
     return _linker.linkify(cleaned)
+
+
+def html_to_text(source: str | None) -> str:
+    """The text of sanitised HTML, tags dropped (for search and plain-text exports)."""
+    if not source:
+        return ""
+    return html.unescape(bleach.clean(source, tags=set(), strip=True)).strip()

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -70,6 +71,32 @@ def tokens(text: str, *, for_query: bool) -> Iterator[tuple[str, int, int, int]]
             if part != word and not _SKIP.match(part):
                 yield part, position, part_start, part_end
             index += 1
+
+
+PAIR = "|"
+
+
+def pairs(text: str) -> list[str]:
+    """Adjacent accurate-mode words joined (养犬|登记): a two-word phrase becomes one term."""
+    found = [w.lower() for w, _position, _start, _end in tokens(text, for_query=True)]
+    return [f"{a}{PAIR}{b}" for a, b in itertools.pairwise(found)]
+
+
+class PairTokenizer(Tokenizer):
+    """A Whoosh tokenizer over :func:`pairs` (frequencies only, no positions)."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, mode="", **kwargs):  # fmt: skip
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for position, pair in enumerate(pairs(value)):
+            token.text = pair
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = pair
+            if positions:
+                token.pos = start_pos + position
+            yield token
 
 
 class ChineseTokenizer(Tokenizer):

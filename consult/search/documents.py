@@ -276,7 +276,72 @@ def _comment_kind() -> Kind:
     )
 
 
+# -- suggestions ---------------------------------------------------------------------------
+
+
+def _suggestion_kind() -> Kind:
+    from consult.consultations.models import ConsultationTask
+    from consult.core.sanitize import html_to_text
+    from consult.drafts.models import DraftVersion
+    from consult.review.models import Suggestion
+
+    def documents(session: Session, ids: Sequence[int]) -> Iterator[dict[str, Any]]:
+        rows = session.execute(
+            select(
+                Suggestion.id,
+                Suggestion.proposed_text,
+                Suggestion.rationale_html,
+                Suggestion.task_id,
+                Suggestion.point_id,
+                Suggestion.clause_id,
+                Suggestion.status,
+                Suggestion.submission_id,
+                Suggestion.created_at,
+                ConsultationTask.legislature_id,
+                ConsultationTask.draft_version_id,
+                DraftVersion.draft_id,
+            )
+            .join(ConsultationTask, Suggestion.task_id == ConsultationTask.id)
+            .join(DraftVersion, ConsultationTask.draft_version_id == DraftVersion.id)
+            .where(Suggestion.id.in_(ids))
+            .order_by(Suggestion.id)
+        )
+        for row in rows:
+            rationale = html_to_text(row.rationale_html)
+            text = "\n".join(p for p in (row.proposed_text, rationale) if p)
+            audience = [f"point:{row.point_id}"]
+            if row.submission_id is not None:  # the legislature sees submitted reports
+                audience.append(f"leg:{row.legislature_id}")
+            yield make_document(
+                "suggestion", row.id, text, day=day_number(row.created_at), audience=audience,
+                task_id=row.task_id, draft_id=row.draft_id, version_id=row.draft_version_id,
+                point_id=row.point_id, clause_id=row.clause_id, status=row.status,
+            )  # fmt: skip
+
+    def visible(user) -> ColumnElement[bool]:
+        if not getattr(user, "is_authenticated", False):
+            return false()
+        if user.role in ("manager", "expert", "collector"):
+            return Suggestion.point_id == user.point_id
+        if user.role == "legislature":
+            tasks = select(ConsultationTask.id).where(
+                ConsultationTask.legislature_id == user.legislature_id
+            )
+            return Suggestion.submission_id.is_not(None) & Suggestion.task_id.in_(tasks)
+        return false()
+
+    return Kind(
+        name="suggestion",
+        model=Suggestion,
+        documents=documents,
+        ids=lambda: select(Suggestion.id),
+        visible=visible,
+        watches={Suggestion: lambda suggestion: f"suggestion:{suggestion.id}"},
+    )
+
+
 def register_defaults() -> None:
     if not KINDS:
         register(_clause_kind())
         register(_comment_kind())
+        register(_suggestion_kind())

@@ -242,16 +242,17 @@ def rebuild(state: SearchState, progress: Callable[[int], None] | None = None) -
     """
     count = 0
 
-    def counted(session: Session) -> Iterator[dict[str, Any]]:
+    def counted(reader: Session) -> Iterator[dict[str, Any]]:
         nonlocal count
-        for doc in all_documents(session):
+        for doc in all_documents(reader):
             count += 1
             if progress and count % 5000 == 0:
                 progress(count)
             yield doc
 
-    with state._lock, Session(state.engine) as session:
-        state.backend.rebuild(session, counted(session))
+    # Rows are read on a connection of their own: the writer's may be busy with a COPY.
+    with state._lock, Session(state.engine) as session, Session(state.engine) as reader:
+        state.backend.rebuild(session, counted(reader))
         session.commit()
     if progress:
         progress(count)

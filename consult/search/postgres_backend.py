@@ -12,7 +12,6 @@ same transaction that deletes the applied outbox rows.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
@@ -38,18 +37,23 @@ COLUMNS = SearchDocument.__table__.columns
 
 def tsvector_literal(text: str) -> str:
     """The words of ``text`` with their positions, in tsvector input syntax."""
-    positions: dict[str, list[int]] = defaultdict(list)
+    positions: dict[str, list[int]] = {}
+    slot = positions.setdefault
     for word, position, _start, _end in tokens(text, for_query=False):
-        word = word.lower()
+        found = slot(word.lower(), [])
+        if not found or found[-1] != position + 1:
+            found.append(position + 1)
+    parts = []
+    for word, places in positions.items():
         if len(word) > MAX_LEXEME:
             continue
-        found = positions[word]
-        place = min(position + 1, MAX_POSITION)
-        if len(found) < MAX_POSITIONS and (not found or found[-1] != place):
-            found.append(place)
-    return " ".join(
-        f"{quote_lexeme(word)}:{','.join(map(str, places))}" for word, places in positions.items()
-    )
+        if len(places) > MAX_POSITIONS:
+            places = places[:MAX_POSITIONS]
+        if places[-1] > MAX_POSITION:
+            places = sorted({min(p, MAX_POSITION) for p in places})
+        lexeme = quote_lexeme(word) if ("'" in word or "\\" in word) else f"'{word}'"
+        parts.append(f"{lexeme}:{','.join(map(str, places))}")
+    return " ".join(parts)
 
 
 def typed(name: str, value: Any) -> Any:
@@ -84,7 +88,7 @@ class PostgresBackend:
         """Replace every document in the caller's transaction (appliers wait for it)."""
         with self.writer(session, wait=True) as writer:
             self.clear(session)
-            writer.add(docs)
+            writer.copy(docs)
 
     def clear(self, session: Session) -> None:
         session.execute(delete(SearchDocument))
@@ -166,23 +170,31 @@ class _Writer:
         self.session = session
 
     def _insert(self, docs: Iterable[Mapping[str, Any]], *, replace: bool) -> None:
-        batch: list[dict[str, Any]] = []
-        for doc in docs:
-            batch.append(row_of(doc))
-            if len(batch) >= CHUNK:
-                self._write(batch, replace)
-                batch = []
-        if batch:
-            self._write(batch, replace)
-
-    def _write(self, rows: list[dict[str, Any]], replace: bool) -> None:
-        statement = pg_insert(SearchDocument).values(rows)
+        statement = pg_insert(SearchDocument)
         if replace:
             statement = statement.on_conflict_do_update(
                 index_elements=["key"],
                 set_={c.name: statement.excluded[c.name] for c in COLUMNS if c.name != "key"},
             )
-        self.session.execute(statement)
+        batch: list[dict[str, Any]] = []
+        for doc in docs:
+            batch.append(row_of(doc))
+            if len(batch) >= CHUNK:
+                self.session.execute(statement, batch)  # executemany: compiled once
+                batch = []
+        if batch:
+            self.session.execute(statement, batch)
+
+    def copy(self, docs: Iterable[Mapping[str, Any]]) -> None:
+        """The bulk path of a rebuild: COPY, far cheaper than INSERT per row."""
+        names = [c.name for c in COLUMNS]
+        connection = self.session.connection().connection.driver_connection
+        with connection.cursor() as cursor:
+            sql = f"COPY search_documents ({', '.join(names)}) FROM STDIN"
+            with cursor.copy(sql) as copy:
+                for doc in docs:
+                    row = row_of(doc)
+                    copy.write_row([row[name] for name in names])
 
     def upsert(self, docs: Iterable[Mapping[str, Any]]) -> None:
         self._insert(docs, replace=True)

@@ -137,6 +137,11 @@ def _present(kind: str, obj: Any) -> tuple[str, str, str, date | None]:
         url = url_for("comments.show_comment", comment_id=obj.id)
         text = "\n".join(p for p in (obj.body, obj.proposed_text, obj.reason) if p)
         return title, url, text, obj.collected_on or obj.created_at.date()
+    if kind == "suggestion":
+        title = f"{obj.task.title} · {obj.citation}"
+        url = url_for("tasks.show", task_id=obj.task_id)
+        text = "\n".join(p for p in (obj.proposed_text, obj.rationale_text) if p)
+        return title, url, text, obj.created_at.date()
     presenter = PRESENTERS.get(kind)
     if presenter is None:
         raise KeyError(kind)

@@ -5,12 +5,15 @@ document's key and signature (so ``search verify`` can compare it with the datab
 indexes the filter fields as IDs and the audience as keywords.
 
 Speed, after SEARCH.md: a searcher is opened once per process and refreshed, never per
-request; filter and audience document sets are computed once per index generation and
-reused; only one process writes at a time (the index lock), and it never waits for it.
+request; filters and the audience join the query as constant-score terms; phrases are
+looked up as adjacent word pairs; only one process writes at a time (the index lock), and it
+never waits for it.
 """
 
 from __future__ import annotations
 
+import itertools
+import logging
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -23,11 +26,12 @@ from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import LockError
 from whoosh.writing import CLEAR
 
-from consult.search.analysis import ChineseAnalyzer
+from consult.search.analysis import PAIR, ChineseAnalyzer, PairTokenizer
 from consult.search.documents import FACET_FIELDS, FILTER_FIELDS, Hit, Result, term
 from consult.search.query import Parsed, Unit
 
 TEXT_FIELD = "text"
+logger = logging.getLogger(__name__)
 
 
 def schema() -> Schema:
@@ -35,6 +39,9 @@ def schema() -> Schema:
         key=ID(unique=True, stored=True),  # "comment:12"
         sig=STORED(),
         text=TEXT(analyzer=ChineseAnalyzer(), phrase=True),
+        # Adjacent word pairs: a phrase is looked up as pairs instead of checking the
+        # positions of every document holding its (often very common) words.
+        pairs=TEXT(analyzer=PairTokenizer(), phrase=False),
         citation=ID(),
         audience=KEYWORD(scorable=False),
         day=NUMERIC(int, bits=32, sortable=True),  # yyyymmdd
@@ -46,7 +53,12 @@ def _unit_query(unit: Unit) -> query.Query:
     if len(unit.words) == 1:
         return query.Term(TEXT_FIELD, unit.words[0])
     if unit.phrase:
-        return query.Phrase(TEXT_FIELD, list(unit.words))
+        words = unit.words
+        found = [query.Term("pairs", f"{a}{PAIR}{b}") for a, b in itertools.pairwise(words)]
+        if len(words) == 2:
+            return found[0]
+        # Longer phrases: documents holding every pair, then their positions checked.
+        return query.And([*found, query.Phrase(TEXT_FIELD, list(words))])
     return query.And([query.Term(TEXT_FIELD, w) for w in unit.words])
 
 
@@ -68,6 +80,7 @@ def fields_of(doc: Mapping[str, Any]) -> dict[str, Any]:
     """A document as Whoosh fields: no empty values, the audience as keywords."""
     found = {name: value for name, value in doc.items() if value is not None}
     found["audience"] = " ".join(doc["audience"])
+    found["pairs"] = doc["text"]
     return found
 
 
@@ -79,12 +92,15 @@ class WhooshBackend:
             self.index = RamStorage().create_index(schema())
         else:
             storage = FileStorage(path).create()
-            self.index = (
-                storage.open_index() if storage.index_exists() else storage.create_index(schema())
-            )
+            wanted = schema()
+            self.index = storage.open_index() if storage.index_exists() else None
+            if self.index is None or set(self.index.schema.names()) != set(wanted.names()):
+                if self.index is not None:
+                    logger.warning("search index %s has an older schema: recreated empty; "
+                                   "run `flask consult search rebuild`", path)  # fmt: skip
+                self.index = storage.create_index(wanted)
         self._lock = threading.Lock()
         self._searcher = None
-        self._sets: dict[tuple[str, str], frozenset[int]] = {}
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -105,7 +121,9 @@ class WhooshBackend:
 
     def rebuild(self, session, docs: Iterable[Mapping[str, Any]]) -> None:
         """Replace the whole index: two processes, a large memory pool, one final merge."""
-        writer = self.index.writer(timeout=600.0, procs=2, limitmb=256, multisegment=False)
+        # Two processes each write a segment of their own; merging them at the end (Whoosh's
+        # default) cost more than the parallel indexing saved.
+        writer = self.index.writer(timeout=600.0, procs=2, limitmb=256, multisegment=True)
         try:
             _Writer(writer).add(docs)
         except BaseException:
@@ -131,18 +149,7 @@ class WhooshBackend:
             self._searcher = self.index.searcher()
         elif not self._searcher.up_to_date():
             self._searcher = self._searcher.refresh()
-            self._sets.clear()
         return self._searcher
-
-    def _docs(self, searcher, name: str, values: Iterable[str]) -> frozenset[int]:
-        found: set[int] = set()
-        for value in values:
-            cached = self._sets.get((name, value))
-            if cached is None:
-                cached = frozenset(searcher.docs_for_query(query.Term(name, value)))
-                self._sets[(name, value)] = cached
-            found |= cached
-        return frozenset(found)
 
     def search(
         self,
@@ -158,26 +165,27 @@ class WhooshBackend:
         per_page: int = 20,
         facets: bool = False,
     ) -> Result:
+        # Filters join the query as constant-score terms: the intersection then leapfrogs
+        # over the sparse audience and filter postings instead of visiting every match of
+        # common words and testing it against a set (measured: about 2x faster).
+        conditions: list[query.Query] = []
+        wanted = [(n, v) for n, v in (filters or {}).items() if v not in (None, [], ())]
+        if audiences is not None:
+            wanted.append(("audience", audiences))
+        for name, value in wanted:
+            values = value if isinstance(value, list | tuple | set) else [value]
+            terms = [query.Term(name, term(v)) for v in values]
+            conditions.append(terms[0] if len(terms) == 1 else query.Or(terms))
+        if day_from or day_to:
+            start = int(day_from.strftime("%Y%m%d")) if day_from else None
+            end = int(day_to.strftime("%Y%m%d")) if day_to else None
+            conditions.append(query.NumericRange("day", start, end))
+        final = compile_query(parsed)
+        if conditions:
+            restrict = conditions[0] if len(conditions) == 1 else query.And(conditions)
+            final = query.And([query.ConstantScoreQuery(restrict, 0.0), final])
         with self._lock:
             searcher = self._current()
-            allowed: frozenset[int] | None = None
-            conditions = [(n, v) for n, v in (filters or {}).items() if v not in (None, [], ())]
-            if audiences is not None:
-                conditions.append(("audience", audiences))
-            for name, value in conditions:
-                values = value if isinstance(value, list | tuple | set) else [value]
-                docs = self._docs(searcher, name, [term(v) for v in values])
-                allowed = docs if allowed is None else allowed & docs
-            if day_from or day_to:
-                start = int(day_from.strftime("%Y%m%d")) if day_from else None
-                end = int(day_to.strftime("%Y%m%d")) if day_to else None
-                docs = frozenset(searcher.docs_for_query(query.NumericRange("day", start, end)))
-                allowed = docs if allowed is None else allowed & docs
-            if allowed is not None and not allowed:
-                # Nothing may match (Whoosh would read an empty filter as "no filter").
-                return Result(
-                    hits=[], total=0, facets={n: {} for n in FACET_FIELDS} if facets else {}
-                )
             kwargs: dict[str, Any] = {}
             if newest_first or not parsed.groups:
                 kwargs["sortedby"] = [
@@ -186,9 +194,8 @@ class WhooshBackend:
                 ]
             if facets:
                 kwargs["groupedby"] = {name: sorting.FieldFacet(name) for name in FACET_FIELDS}
-            if allowed is not None:
-                kwargs["filter"] = set(allowed)
-            results = searcher.search(compile_query(parsed), limit=page * per_page, **kwargs)
+            # Block-quality skipping ("optimize") costs more than it saves on short texts.
+            results = searcher.search(final, limit=page * per_page, optimize=False, **kwargs)
             start = (page - 1) * per_page
             hits = [
                 Hit(key=key, score=score or 0.0)

@@ -53,6 +53,9 @@ def test_runner_smoke(tmp_path):
     records = [json.loads(line) for line in result.stdout.splitlines()]
     names = {r["name"] for r in records}
     assert {"machine", "corpus.generate", "parse.code_1260_articles", "total"} <= names
+    assert {"search.rebuild", "search.phrase", "search.two_words_filter"} <= names
+    (recorded,) = [r for r in records if r["name"] == "search.record_while_indexed.latency"]
+    assert recorded["stored_equals_sent"] and recorded["index_agrees"], recorded
     for item in records:
         if item["name"] not in ("machine", "total"):
             assert {

@@ -279,3 +279,20 @@ def test_a_worker_killed_between_commit_and_index_write_is_repaired_by_verify(w)
     assert report["replayed"] >= 1 and report["missing"] == report["stale"] == 0
     assert ids(search(w.collector, {"q": "粪便"})) == [stored.id]
     assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
+
+
+def test_suggestions_reach_the_legislature_only_when_the_report_is_submitted(w):
+    from consult.review import services as review
+
+    query = {"q": "十五日", "kind": "suggestion"}
+    assert ids(search(w.expert, query), "suggestion") == [w.suggestion2.id]
+    for outsider in (w.legislature, w.manager_b, None):
+        assert search(outsider, query).total == 0
+    for comment in w.found:
+        review.set_aside(comment, "unclear", None, w.expert)
+    for suggestion in (w.suggestion, w.suggestion2):
+        review.approve(suggestion, w.manager)
+    review.submit(w.task, w.manager)
+    db.session.commit()
+    assert ids(search(w.legislature, query), "suggestion") == [w.suggestion2.id]
+    assert search(w.manager_b, query).total == 0

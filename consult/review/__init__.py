@@ -1,0 +1,1 @@
+"""Expert review: duplicate groups, consolidated suggestions, the point's report."""
