@@ -105,6 +105,7 @@ def configure_blueprints(app: Flask) -> None:
     from consult.drafts import views as drafts_views
     from consult.org import account_views
     from consult.org import views as org_views
+    from consult.review import views as review_views
     from consult.search import views as search_views
 
     app.register_blueprint(views.bp)
@@ -116,6 +117,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(tasks_views.comments_bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(search_views.bp)
+    app.register_blueprint(review_views.bp)
     api.init_app(app)
     # The API authenticates with bearer tokens, never with the session cookie: no CSRF there.
     from consult.extensions import csrf

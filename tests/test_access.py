@@ -129,6 +129,18 @@ def task_path(suffix: str) -> Callable[[Any, str], str]:
 
 
 REVIEW_API = by_role(401, 403, 403, 200, 200, 403)
+REVIEW_PAGE = by_role(302, 403, 403, 200, 200, 403)
+REVIEW_FORM = by_role(302, 403, 403, 302, 302, 403)
+
+
+def review_page(kind: str, suffix: str) -> Callable[[Any, str], str]:
+    def url(w, role: str) -> str:
+        if kind == "comments":
+            return f"/review/comments/{w.comment.id}{suffix}"
+        suggestion = w.suggestion2 if role == "expert" else w.suggestion
+        return f"/review/suggestions/{suggestion.id}{suffix}"
+
+    return url
 
 
 def suggestion_api(suffix: str, *, per_role: bool = False) -> Callable[[Any, str], str]:
@@ -235,6 +247,20 @@ ACCESS.update({
     # Allowed, but refused on its merits: the suggestions are not approved yet.
     ("api.submit", "POST"): Case("POST", task_api("/submission"),
                                  by_role(401, 403, 403, 422, 403, 403), json=lambda w: {}),
+    ("review.workspace", "GET"): Case("GET", task_path("/review"), REVIEW_PAGE),
+    # The page actions redirect back to the workspace, done or refused (the refusal shown).
+    ("review.create_suggestion", "POST"): Case("POST", task_path("/review/suggestions"),
+                                               REVIEW_FORM, form=lambda w: {
+                                                   "comment_ids": [str(w.comment.id)]}),
+    ("review.delete_suggestion", "POST"): Case("POST", review_page("suggestions", "/delete"),
+                                               REVIEW_FORM),
+    ("review.approve_suggestion", "POST"): Case("POST", review_page("suggestions", "/approve"),
+                                                by_role(302, 403, 403, 302, 403, 403)),
+    ("review.set_aside", "POST"): Case("POST", review_page("comments", "/set-aside"),
+                                       REVIEW_FORM, form=lambda w: {"reason": "unclear"}),
+    ("review.restore", "POST"): Case("POST", review_page("comments", "/restore"), REVIEW_FORM),
+    ("review.submit", "POST"): Case("POST", task_path("/review/submit"),
+                                    by_role(302, 403, 403, 302, 403, 403)),
     ("tasks.index", "GET"): Case("GET", fixed("/tasks/"), SIGNED_IN_PAGE),
     ("tasks.new", "GET"): Case("GET", fixed("/tasks/new"), LEGISLATURE_PAGE),
     ("tasks.new", "POST"): Case("POST", fixed("/tasks/new"), LEGISLATURE_FORM_POST,

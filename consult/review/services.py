@@ -288,11 +288,13 @@ def snapshot(task: ConsultationTask, point_id: int, suggestions: list[Suggestion
     }  # fmt: skip
 
 
+def clause_order(obj: Comment | Suggestion) -> tuple[bool, int, int]:
+    """Sort key: in the order of the draft's clauses, general ones last."""
+    return (obj.clause is None, obj.clause.position if obj.clause else 0, obj.id)
+
+
 def in_clause_order(suggestions: list[Suggestion]) -> list[Suggestion]:
-    return sorted(
-        suggestions,
-        key=lambda s: (s.clause is None, s.clause.position if s.clause else 0, s.id),
-    )
+    return sorted(suggestions, key=clause_order)
 
 
 def submit(task: ConsultationTask, actor: User, *, override_reason: str | None = None,
