@@ -129,6 +129,7 @@ def task_path(suffix: str) -> Callable[[Any, str], str]:
 
 
 REVIEW_API = by_role(401, 403, 403, 200, 200, 403)
+REPORT_API = by_role(401, 403, 404, 200, 200, 403)
 REVIEW_PAGE = by_role(302, 403, 403, 200, 200, 403)
 REVIEW_FORM = by_role(302, 403, 403, 302, 302, 403)
 
@@ -247,7 +248,11 @@ ACCESS.update({
     # Allowed, but refused on its merits: the suggestions are not approved yet.
     ("api.submit", "POST"): Case("POST", task_api("/submission"),
                                  by_role(401, 403, 403, 422, 403, 403), json=lambda w: {}),
+    # A point's own report (a preview until submitted); legislature staff read submitted ones.
+    ("api.report_docx", "GET"): Case("GET", task_api("/report.docx"), REPORT_API),
+    ("api.report_xlsx", "GET"): Case("GET", task_api("/report.xlsx"), REPORT_API),
     ("review.workspace", "GET"): Case("GET", task_path("/review"), REVIEW_PAGE),
+    ("review.report", "GET"): Case("GET", task_path("/review/report.docx"), REVIEW_PAGE),
     # The page actions redirect back to the workspace, done or refused (the refusal shown).
     ("review.create_suggestion", "POST"): Case("POST", task_path("/review/suggestions"),
                                                REVIEW_FORM, form=lambda w: {

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import Response, jsonify, request
+from flask_babel import gettext as _
 
 from consult.api import bp
 from consult.api.openapi import documented
 from consult.comments import services as comments
 from consult.consultations import services as tasks
 from consult.core.auth import api_roles, api_user
+from consult.core.errors import NotFound
+from consult.core.http import XLSX, content_disposition
 from consult.core.schemas import load_json
 from consult.extensions import db
 from consult.org.models import Role
 from consult.review import services
+from consult.review.report import DOCX, docx_bytes, xlsx_bytes
 from consult.review.schemas import (
     DuplicatesSchema,
     SetAsideInSchema,
@@ -127,3 +131,44 @@ def submit(task_id: int):
     submission = services.submit(task, user, override_reason=data.get("override_reason"))
     db.session.commit()
     return jsonify(SubmissionSchema().dump(submission)), 201
+
+
+REPORT_QUERY = {"point_id": {"type": "integer", "description": "legislature staff: whose report"}}
+
+
+def _report(task_id: int):
+    """The report the token's user may read: their point's, or (legislature staff) any
+    submitted report on their legislature's task, named by ``?point_id=``."""
+    user = api_user()
+    task = tasks.task_or_404(task_id, user)
+    if user.role == Role.LEGISLATURE:
+        point_id = request.args.get("point_id", type=int)
+        if point_id is None or services.submission_of(task, point_id) is None:
+            raise NotFound(_("No submitted report of that point on this task."))
+    else:
+        services.require_reviewer(task, user)
+        point_id = user.point_id
+    return services.report_of(task, point_id), f"意见建议汇总表-任务{task.id}"
+
+
+def _download(data: bytes, mimetype: str, filename: str) -> Response:
+    return Response(data, mimetype=mimetype,
+                    headers={"Content-Disposition": content_disposition(filename)})  # fmt: skip
+
+
+@bp.get("/tasks/<int:task_id>/report.docx")
+@documented(summary="The point's report (意见建议汇总表) as DOCX", tag="review",
+            query=REPORT_QUERY)  # fmt: skip
+@api_roles(Role.MANAGER, Role.EXPERT, Role.LEGISLATURE)
+def report_docx(task_id: int):
+    report, name = _report(task_id)
+    return _download(docx_bytes(report), DOCX, name + ".docx")
+
+
+@bp.get("/tasks/<int:task_id>/report.xlsx")
+@documented(summary="The point's report (意见建议汇总表) as XLSX", tag="review",
+            query=REPORT_QUERY)  # fmt: skip
+@api_roles(Role.MANAGER, Role.EXPERT, Role.LEGISLATURE)
+def report_xlsx(task_id: int):
+    report, name = _report(task_id)
+    return _download(xlsx_bytes(report), XLSX, name + ".xlsx")

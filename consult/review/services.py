@@ -262,8 +262,15 @@ def snapshot(task: ConsultationTask, point_id: int, suggestions: list[Suggestion
         reviewable(task, point_id).where(Comment.review_state == ReviewState.SET_ASIDE)
         .order_by(Comment.id)
     )  # fmt: skip
+    people = db.session.scalar(
+        reviewable(task, point_id).with_only_columns(
+            func.coalesce(func.sum(Comment.participants), 0)
+        )
+    )
+    grouping = duplicates(task, point_id)
     return {
         "task": {"id": task.id, "title": task.title, "deadline": task.deadline.isoformat()},
+        "totals": {"raw": grouping.raw, "distinct": grouping.distinct, "people": people},
         "suggestions": [
             {
                 "number": number,
@@ -344,3 +351,34 @@ def submit(task: ConsultationTask, actor: User, *, override_reason: str | None =
                         "suggestions": [s.id for s in suggestions]},
                  reason=submission.override_reason)  # fmt: skip
     return submission
+
+
+def report_of(task: ConsultationTask, point_id: int):
+    """The report of a point on a task: the submitted snapshot, or a preview of it."""
+    from consult.org.models import ContactPoint
+    from consult.review.report import Report
+
+    submission = submission_of(task, point_id)
+    point = db.session.get(ContactPoint, point_id)
+    if submission is not None:
+        frozen = submission.snapshot
+        return Report(
+            task_title=task.title, point_name=point.name,
+            deadline=_local(task.deadline), submitted=_local(submission.submitted_at),
+            tracking_number=submission.tracking_number, late_reason=submission.override_reason,
+            snapshot=frozen,
+        )  # fmt: skip
+    preview = snapshot(task, point_id, in_clause_order(point_suggestions(task, point_id)))
+    return Report(
+        task_title=task.title, point_name=point.name, deadline=_local(task.deadline),
+        submitted=None, tracking_number=None, late_reason=None, snapshot=preview,
+    )  # fmt: skip
+
+
+def _local(moment: datetime) -> str:
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
