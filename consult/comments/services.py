@@ -15,6 +15,7 @@ from consult.comments.models import (
     CommentRevision,
     CommentSource,
     CommentStatus,
+    ReviewState,
 )
 from consult.consultations import services as tasks
 from consult.consultations.models import ConsultationTask
@@ -174,6 +175,15 @@ def update_comment(comment: Comment, data: dict[str, Any], actor: User) -> Comme
 def withdraw_comment(comment: Comment, actor: User, reason: str | None = None) -> Comment:
     _require_change(comment, actor)
     comment.status = CommentStatus.WITHDRAWN
+    if comment.suggestion_id is not None:
+        # A withdrawn comment no longer speaks through a suggestion: the experts see the
+        # suggestion's sources (and people) shrink, and an approval lapses.
+        from consult.review.models import SuggestionStatus
+
+        if comment.suggestion.status == SuggestionStatus.APPROVED:
+            comment.suggestion.status = SuggestionStatus.DRAFT
+        comment.suggestion = None
+    comment.review_state = ReviewState.NEW
     comment.revision += 1
     comment.updated_at = utcnow()
     db.session.flush()

@@ -14,6 +14,7 @@ count distinct comments beside raw ones.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -43,8 +44,9 @@ def _prepared(text: str) -> tuple[str, set[str]]:
 
 
 def _hash(shingle: str) -> int:
-    # Python's own string hash: fast, and stable within the one process that groups.
-    return hash(shingle) & 0xFFFFFFFF
+    # CRC-32: fast (C), and the same in every process, so that groupings are reproducible
+    # (Python's own str hash changes with each process's hash seed).
+    return zlib.crc32(shingle.encode())
 
 
 def shingles(text: str) -> set[str]:

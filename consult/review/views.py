@@ -23,6 +23,7 @@ from consult.core.auth import roles_required
 from consult.core.errors import Conflict, PermissionDenied, ValidationFailed
 from consult.core.forms import ConfirmForm
 from consult.core.http import XLSX, content_disposition
+from consult.drafts.compare import char_ops
 from consult.extensions import db
 from consult.org.models import Role
 from consult.review import services
@@ -84,6 +85,7 @@ def workspace(task_id: int):
         reasons=list(SetAsideReason),
         states=ReviewState,
         confirm=ConfirmForm(),
+        diff=char_ops,
     )
 
 

@@ -156,3 +156,14 @@ def test_duplicates_show_raw_and_distinct_counts(w):
     status, body = api(w, "GET", f"/tasks/{w.task.id}/duplicates", w.expert_h)
     assert status == 200 and body["raw"] == 8 and body["distinct"] == 7
     assert body["groups"] == [{"ids": [w.more[0].id, w.more[1].id], "size": 2, "exact": True}]
+
+
+def test_withdrawing_a_merged_comment_takes_it_out_of_its_suggestion(w):
+    a, b, *_ = (x.id for x in w.more)
+    _, s = api(w, "POST", f"/tasks/{w.task.id}/suggestions", w.expert_h, {"comment_ids": [a, b]})
+    api(w, "POST", f"/suggestions/{s['id']}/approve", w.manager_h)
+    collector = bearer(w.client.application, w.collector)
+    assert api(w, "DELETE", f"/comments/{a}", collector)[0] == 200
+    _, listed = api(w, "GET", f"/tasks/{w.task.id}/suggestions", w.expert_h)
+    (after,) = [x for x in listed["items"] if x["id"] == s["id"]]
+    assert after["comment_ids"] == [b] and after["status"] == "draft"

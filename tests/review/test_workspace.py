@@ -49,6 +49,7 @@ def test_merging_from_the_page_and_a_refusal_that_changes_nothing(w):
     }, follow_redirects=True)  # fmt: skip
     html = response.get_data(as_text=True)
     assert "建议已写好" in html and "可以网上办理。" in html and "onerror" not in html
+    assert "<ins>" in html and "<del>" in html  # the wording against the clause's text
     with w.app.app_context():
         merged = db.session.get(Comment, a)
         assert merged.review_state == ReviewState.MERGED
