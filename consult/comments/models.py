@@ -75,6 +75,7 @@ class ReviewState(enum.StrEnum):
     """Where a comment is in the experts' review. Only active comments are reviewed."""
 
     NEW = "new"
+    REVIEWING = "reviewing"  # an expert has taken it up
     MERGED = "merged"  # into a suggestion (``suggestion_id``)
     SET_ASIDE = "set_aside"  # with a reason
 
@@ -85,6 +86,7 @@ class ReviewState(enum.StrEnum):
 
 REVIEW_LABELS = {
     ReviewState.NEW: _l("Not yet reviewed"),
+    ReviewState.REVIEWING: _l("Under review"),
     ReviewState.MERGED: _l("Merged into a suggestion"),
     ReviewState.SET_ASIDE: _l("Set aside"),
 }

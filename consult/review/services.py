@@ -117,6 +117,23 @@ def restore(comment: Comment, actor: User) -> Comment:
     return comment
 
 
+def take_up(task: ConsultationTask, ids: list[int], actor: User) -> list[Comment]:
+    """Mark comments as under review (new ones only; merged or set-aside ones stay)."""
+    require_reviewer(task, actor)
+    require_open(task, actor.point_id)
+    taken = []
+    for comment in _comments(task, actor.point_id, ids):
+        if comment.review_state == ReviewState.NEW:
+            before = _comment_state(comment)
+            comment.review_state = ReviewState.REVIEWING
+            comment.reviewed_by_id, comment.reviewed_at = actor.id, utcnow()
+            db.session.flush()
+            audit.record(actor, "comment.review", comment, before=before,
+                         after=_comment_state(comment))  # fmt: skip
+            taken.append(comment)
+    return taken
+
+
 def _release(comment: Comment) -> None:
     suggestion = comment.suggestion
     comment.suggestion = None
@@ -252,7 +269,8 @@ def unaccounted(task: ConsultationTask, point_id: int) -> list[Comment]:
     """Comments neither merged nor set aside: they stop a submission."""
     return list(db.session.scalars(
         reviewable(task, point_id)
-        .where(Comment.review_state == ReviewState.NEW).order_by(Comment.id)
+        .where(Comment.review_state.in_([ReviewState.NEW, ReviewState.REVIEWING]))
+        .order_by(Comment.id)
     ))  # fmt: skip
 
 

@@ -101,6 +101,10 @@ def create_suggestion(task_id: int):
     }
     if request.form.get("clause", "").strip():
         data["clause"] = request.form["clause"].strip()
+    if request.form.get("action") == "review":
+        _attempt(lambda: services.take_up(task, ids, current_user),
+                 _("Marked as under review."))  # fmt: skip
+        return redirect(url_for("review.workspace", task_id=task.id))
     _attempt(lambda: services.create_suggestion(task, data, current_user),
              _("Suggestion written."))  # fmt: skip
     return redirect(url_for("review.workspace", task_id=task.id))

@@ -62,6 +62,21 @@ def test_merging_from_the_page_and_a_refusal_that_changes_nothing(w):
         assert db.session.query(Suggestion).count() == count
 
 
+def test_taking_comments_up_marks_them_under_review_and_they_still_stop_a_submission(w):
+    client = sign_in(w.app.test_client(), w.expert)
+    a = w.dupes[0].id
+    html = client.post(f"/tasks/{w.task.id}/review/suggestions",
+                       data={"comment_ids": [str(a)], "action": "review"},
+                       follow_redirects=True).get_data(as_text=True)  # fmt: skip
+    assert "已标为审读中" in html
+    with w.app.app_context():
+        assert db.session.get(Comment, a).review_state == ReviewState.REVIEWING
+        from consult.review import services as review
+
+        task = db.session.merge(w.task)
+        assert a in [c.id for c in review.unaccounted(task, w.point_a.id)]
+
+
 def test_the_manager_is_told_which_comments_stop_the_submission(w):
     client = sign_in(w.app.test_client(), w.manager)
     html = client.post(f"/tasks/{w.task.id}/review/submit", follow_redirects=True).get_data(
