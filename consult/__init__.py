@@ -20,6 +20,7 @@ MODEL_MODULES = (
     "consult.consultations.models",
     "consult.comments.models",
     "consult.review.models",
+    "consult.outcomes.models",
     "consult.search.models",
 )
 

@@ -251,6 +251,13 @@ ACCESS.update({
     # A point's own report (a preview until submitted); legislature staff read submitted ones.
     ("api.report_docx", "GET"): Case("GET", task_api("/report.docx"), REPORT_API),
     ("api.report_xlsx", "GET"): Case("GET", task_api("/report.xlsx"), REPORT_API),
+    # Outcomes: the legislature's staff record them on submitted suggestions (the world's are
+    # not submitted: 404 for the staff too); everyone involved reads them.
+    ("api.record_outcome", "PUT"): Case("PUT", suggestion_api("/outcome"),
+                                        by_role(401, 403, 404, 403, 403, 403),
+                                        json=lambda w: {"outcome": "adopted"}),
+    ("api.list_outcomes", "GET"): Case("GET", task_api("/outcomes"),
+                                       by_role(401, 403, 200, 200, 200, 200)),
     ("review.workspace", "GET"): Case("GET", task_path("/review"), REVIEW_PAGE),
     ("review.report", "GET"): Case("GET", task_path("/review/report.docx"), REVIEW_PAGE),
     # The page actions redirect back to the workspace, done or refused (the refusal shown).

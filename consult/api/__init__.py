@@ -36,6 +36,7 @@ def init_app(app) -> None:
     from consult.consultations import api as tasks_api  # noqa: F401
     from consult.drafts import api as drafts_api  # noqa: F401
     from consult.org import api as org_api  # noqa: F401
+    from consult.outcomes import api as outcomes_api  # noqa: F401
     from consult.review import api as review_api  # noqa: F401
     from consult.search import api as search_api  # noqa: F401
 

@@ -58,6 +58,8 @@ class Suggestion(db.Model):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    # The legislature's latest outcome (history in suggestion_outcomes).
+    outcome: Mapped[str | None] = mapped_column(String(20), index=True)
 
     task: Mapped[ConsultationTask] = relationship()
     point: Mapped[ContactPoint] = relationship()

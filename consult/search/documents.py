@@ -297,6 +297,7 @@ def _suggestion_kind() -> Kind:
                 Suggestion.status,
                 Suggestion.submission_id,
                 Suggestion.created_at,
+                Suggestion.outcome,
                 ConsultationTask.legislature_id,
                 ConsultationTask.draft_version_id,
                 DraftVersion.draft_id,
@@ -316,6 +317,7 @@ def _suggestion_kind() -> Kind:
                 "suggestion", row.id, text, day=day_number(row.created_at), audience=audience,
                 task_id=row.task_id, draft_id=row.draft_id, version_id=row.draft_version_id,
                 point_id=row.point_id, clause_id=row.clause_id, status=row.status,
+                outcome=row.outcome,
             )  # fmt: skip
 
     def visible(user) -> ColumnElement[bool]:

@@ -8,9 +8,10 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from consult.comments.models import Channel, CommentStatus
 from consult.core.schemas import InputSchema, Text
+from consult.outcomes.models import Outcome
 
 KINDS = ("clause", "comment", "suggestion")
-OUTCOMES = ("adopted", "partially_adopted", "not_adopted", "pending")
+OUTCOMES = tuple(o.value for o in Outcome)
 
 
 class SearchQuerySchema(InputSchema):

@@ -13,18 +13,13 @@ from consult.core.pagination import KnownPage
 from consult.core.schemas import load_args
 from consult.extensions import db
 from consult.org.models import Unit
+from consult.outcomes.models import Outcome
 from consult.search import services
 from consult.search.schemas import PageQuerySchema
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 
 KIND_LABELS = {"clause": _l("Clauses"), "comment": _l("Comments"), "suggestion": _l("Suggestions")}
-OUTCOME_LABELS = {
-    "adopted": _l("Adopted (采纳)"),
-    "partially_adopted": _l("Partially adopted (部分采纳)"),
-    "not_adopted": _l("Not adopted (未采纳)"),
-    "pending": _l("Under study (待研究)"),
-}
 
 
 def facet_labels(facets: dict[str, dict[str, int]]) -> dict[str, dict[str, str]]:
@@ -40,7 +35,7 @@ def facet_labels(facets: dict[str, dict[str, int]]) -> dict[str, dict[str, str]]
         "channel": {c.value: c.label for c in Channel},
         "status": {s.value: s.label for s in CommentStatus},
         "unit_id": units,
-        "outcome": {k: str(v) for k, v in OUTCOME_LABELS.items()},
+        "outcome": {o.value: o.label for o in Outcome},
     }
 
 

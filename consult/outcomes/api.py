@@ -1,0 +1,68 @@
+"""Outcome API: PUT /suggestions/<id>/outcome, GET /tasks/<id>/outcomes."""
+
+from __future__ import annotations
+
+from flask import jsonify
+from marshmallow import Schema, fields, validate
+
+from consult.api import bp
+from consult.api.openapi import documented
+from consult.consultations import services as tasks
+from consult.consultations.schemas import ClauseField
+from consult.core.auth import api_roles, api_user
+from consult.core.schemas import InputSchema, Text, load_json
+from consult.extensions import db
+from consult.org.models import Role
+from consult.outcomes import services
+from consult.outcomes.models import Outcome
+
+
+class OutcomeInSchema(InputSchema):
+    outcome = fields.Enum(Outcome, by_value=True, required=True)
+    explanation = Text(validate=validate.Length(max=5000), load_default=None, allow_none=True)
+    landed_in = ClauseField(load_default=None, allow_none=True)
+
+
+class OutcomeSchema(Schema):
+    suggestion_id = fields.Integer(required=True)
+    point_id = fields.Integer(required=True)
+    citation = fields.String(required=True)
+    proposed_text = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    explanation = fields.String(allow_none=True)
+    landed_in = fields.String(allow_none=True)
+    revision = fields.Integer(allow_none=True)
+
+
+def _dump(suggestion) -> dict:
+    entry = services.current(suggestion)
+    return OutcomeSchema().dump({
+        "suggestion_id": suggestion.id, "point_id": suggestion.point_id,
+        "citation": suggestion.citation, "proposed_text": suggestion.proposed_text,
+        "outcome": entry.outcome.value if entry else None,
+        "explanation": entry.explanation if entry else None,
+        "landed_in": entry.landed_in.citation if entry and entry.landed_in else None,
+        "revision": entry.revision if entry else None,
+    })  # fmt: skip
+
+
+@bp.put("/suggestions/<int:suggestion_id>/outcome")
+@documented(summary="Record (or correct) a submitted suggestion's outcome", tag="outcomes",
+            body=OutcomeInSchema, response=OutcomeSchema)  # fmt: skip
+@api_roles(Role.LEGISLATURE)
+def record_outcome(suggestion_id: int):
+    user = api_user()
+    suggestion = services.submitted_suggestion_or_404(suggestion_id, user)
+    services.record(suggestion, load_json(OutcomeInSchema()), user)
+    db.session.commit()
+    return jsonify(_dump(suggestion))
+
+
+@bp.get("/tasks/<int:task_id>/outcomes")
+@documented(summary="Outcomes of a task's submitted suggestions", tag="outcomes",
+            response=OutcomeSchema)  # fmt: skip
+@api_roles(Role.LEGISLATURE, Role.MANAGER, Role.EXPERT, Role.COLLECTOR)
+def list_outcomes(task_id: int):
+    user = api_user()
+    task = tasks.task_or_404(task_id, user)
+    return jsonify({"items": [_dump(s) for s in services.task_suggestions(task, user)]})
