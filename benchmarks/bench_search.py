@@ -265,6 +265,19 @@ def run(ctx: Context):
                     p95_target=target, meets_p95_target=None if target is None else p95 <= target,
                     queries=len(queries),
                 )  # fmt: skip
+            # One changed comment on the full index: the commit, then its outbox row applied
+            # (inline here; a worker's background thread does the same after each commit).
+            from consult.comments.models import Comment
+
+            changed = list(db.session.scalars(db.select(Comment).limit(20)))
+            applied = []
+            for number, comment in enumerate(changed):
+                comment.body = f"{comment.body}（第{number}次修改）"
+                start = time.perf_counter()
+                db.session.commit()
+                applied.append(time.perf_counter() - start)
+            yield record(ctx, "search.update_one", applied, "s", engine=backend.name,
+                         note="commit of one changed comment plus its index update")  # fmt: skip
             # The whole service: the user's audience, rows from SQL, highlighted snippets.
             user = db.session.scalar(db.select(User).where(User.username == "caiji01"))
             audience = audiences_for(user)
