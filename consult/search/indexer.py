@@ -42,6 +42,10 @@ logger = logging.getLogger(__name__)
 
 OUTBOX_BATCH = 2000
 POLL_SECONDS = 30.0  # the background applier also looks now and then (rows of dead processes)
+# After a wake-up the applier waits this long, so that the changes of many requests go into
+# one index commit: under load, one commit (and merge) per comment took the CPU the requests
+# needed. Changes become searchable this much later.
+COALESCE_SECONDS = 0.5
 
 
 # -- recording changes ---------------------------------------------------------------------
@@ -194,6 +198,7 @@ class SearchState:
     def _run(self) -> None:
         while True:
             self._wake.wait(POLL_SECONDS)
+            time.sleep(COALESCE_SECONDS)
             self._wake.clear()
             try:
                 with self.app.app_context():
