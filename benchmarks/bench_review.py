@@ -37,7 +37,8 @@ def _group(items, queue) -> None:
 
 def run(ctx: Context):
     comments = ctx.corpus.comments
-    items = [(c.id, c.body) for c in comments]
+    # Blocked by draft and clause, as the product groups one task's comments by clause.
+    items = [(c.id, c.body, (c.draft, c.clause)) for c in comments]
     truth = {c.id: c.group if c.group is not None else -c.id for c in comments}
     # In a child process, so that its peak memory is the grouping's, not the corpus's.
     queue = multiprocessing.get_context("fork").Queue()

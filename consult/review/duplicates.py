@@ -17,6 +17,8 @@ import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 import rjieba
 from datasketch import MinHash, MinHashLSH
@@ -110,37 +112,59 @@ def similar(a: set[str], b: set[str]) -> bool:
     return common / min(len(a), len(b)) >= CONTAINMENT and min(len(a), len(b)) >= 4
 
 
-def group(items: Sequence[tuple[int, str]]) -> Grouping:
-    """Group ``(id, text)`` pairs; ids are returned in ascending order within each group."""
-    items = sorted(items)
+@lru_cache(maxsize=1)
+def _bands() -> tuple[int, int]:
+    """LSH bands and rows for the threshold, worked out once (datasketch integrates)."""
+    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+    return lsh.b, lsh.r
+
+
+def group(items: Sequence[tuple]) -> Grouping:
+    """Group ``(id, text)`` or ``(id, text, block)`` items; ids ascend within each group.
+
+    Near duplicates are looked for within a block only (the clause a comment is on: a copy
+    on another clause says something else); exact copies anywhere. A comment joins a group
+    only if it is similar to the group's first comment, so that a chain of small changes
+    cannot carry a group from one text to an unrelated one.
+    """
+    items = sorted(items, key=lambda item: item[0])
     union = _Union(len(items))
     exact_of: dict[str, int] = {}
     normal: list[str] = []
     sets: dict[int, set[str]] = {}  # shingles of one index per distinct normalised text
-    for index, (_id, text) in enumerate(items):
-        digest, found = _prepared(text)
+    for index, item in enumerate(items):
+        digest, found = _prepared(item[1])
         normal.append(digest)
         first = exact_of.setdefault(digest, index)
         if first != index:
             union.join(first, index)
         else:
             sets[index] = found
-    representatives = list(sets)
-    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-    candidates = [i for i in representatives if sets[i]]
-    signatures = MinHash.bulk((sets[i] for i in candidates), num_perm=NUM_PERM, hashfunc=_hash)
-    with lsh.insertion_session() as session:
-        for i, signature in zip(candidates, signatures, strict=True):
-            session.insert(i, signature, check_duplication=False)
-    for i, signature in zip(candidates, signatures, strict=True):
-        for j in lsh.query(signature):
-            if j < i and union.find(i) != union.find(j) and similar(sets[i], sets[j]):
-                union.join(i, j)
-    members: dict[int, list[int]] = {}
+    blocks: dict[Any, list[int]] = {}
+    for index in sets:
+        if sets[index]:
+            blocks.setdefault(items[index][2] if len(items[index]) > 2 else None, []).append(index)
+    for members in blocks.values():
+        if len(members) < 2:
+            continue
+        signatures = MinHash.bulk((sets[i] for i in members), num_perm=NUM_PERM, hashfunc=_hash)
+        lsh = MinHashLSH(num_perm=NUM_PERM, params=_bands())
+        with lsh.insertion_session() as session:
+            for i, signature in zip(members, signatures, strict=True):
+                session.insert(i, signature, check_duplication=False)
+        for i, signature in zip(members, signatures, strict=True):
+            for j in lsh.query(signature):
+                if j >= i:
+                    continue
+                # Roots are each group's first comment (joins keep the smaller index).
+                root_i, root_j = union.find(i), union.find(j)
+                if root_i != root_j and similar(sets[root_i], sets[root_j]):
+                    union.join(root_i, root_j)
+    grouped: dict[int, list[int]] = {}
     for index in range(len(items)):
-        members.setdefault(union.find(index), []).append(index)
+        grouped.setdefault(union.find(index), []).append(index)
     groups = []
-    for indexes in members.values():
+    for indexes in grouped.values():
         if len(indexes) > 1:
             texts = {normal[i] for i in indexes}
             groups.append(Group(sorted(items[i][0] for i in indexes), exact=len(texts) == 1))

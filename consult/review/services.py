@@ -59,9 +59,9 @@ def reviewable(task: ConsultationTask, point_id: int):
 
 def duplicates(task: ConsultationTask, point_id: int) -> Grouping:
     rows = db.session.execute(
-        reviewable(task, point_id).with_only_columns(Comment.id, Comment.body)
+        reviewable(task, point_id).with_only_columns(Comment.id, Comment.body, Comment.clause_id)
     ).all()
-    return group([(row.id, row.body) for row in rows])
+    return group([(row.id, row.body, row.clause_id) for row in rows])
 
 
 def _comment_state(comment: Comment) -> dict[str, Any]:
