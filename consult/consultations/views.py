@@ -35,6 +35,7 @@ from consult.drafts import services as drafts
 from consult.drafts.models import Draft, DraftVersion, VersionStatus
 from consult.extensions import db
 from consult.org.models import ContactPoint, Legislature, Role, User
+from consult.review import services as review
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 comments_bp = Blueprint("comments", __name__, url_prefix="/comments")
@@ -276,10 +277,12 @@ def heatmap(task_id: int):
     task = services.task_or_404(task_id, current_user)
     comments.point_comments(task, current_user)  # 404 for anyone outside the task's points
     counts = comments.counts_by_clause(task, current_user.point_id)
+    distinct = review.distinct_by_clause(task, current_user.point_id)
     top = max([n for cid, n in counts.items() if cid is not None] or [0])
     return render_template(
-        "tasks/heatmap.html", task=task, tree=drafts.tree(task.version), counts=counts, top=top
-    )
+        "tasks/heatmap.html", task=task, tree=drafts.tree(task.version), counts=counts,
+        distinct=distinct, top=top,
+    )  # fmt: skip
 
 
 # -- one comment ------------------------------------------------------------------------------

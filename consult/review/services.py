@@ -64,6 +64,18 @@ def duplicates(task: ConsultationTask, point_id: int) -> Grouping:
     return group([(row.id, row.body, row.clause_id) for row in rows])
 
 
+def distinct_by_clause(task: ConsultationTask, point_id: int) -> dict[int | None, int]:
+    """Distinct comments per clause id: each duplicate group counted once."""
+    group_of = {i: id(g) for i, g in duplicates(task, point_id).group_of().items()}
+    keys: dict[int | None, set[int]] = {}
+    rows = db.session.execute(
+        reviewable(task, point_id).with_only_columns(Comment.id, Comment.clause_id)
+    )
+    for row in rows:
+        keys.setdefault(row.clause_id, set()).add(group_of.get(row.id, -row.id))
+    return {clause: len(found) for clause, found in keys.items()}
+
+
 def _comment_state(comment: Comment) -> dict[str, Any]:
     return {
         "review_state": comment.review_state.value,

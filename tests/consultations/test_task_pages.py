@@ -105,7 +105,7 @@ def test_after_the_deadline_the_form_says_so(client, world):
 def test_heatmap_counts_only_the_own_point(client, world):
     sign_in(client, world.manager)
     page = client.get(f"/tasks/{world.task.id}/heatmap").get_data(as_text=True)
-    assert 'aria-label="第四条第二款 有 1 条意见"' in page or "heat-count" in page
+    assert 'aria-label="第四条第二款 有 1 条意见，不重复 1 条"' in page
     assert page.count('class="heat-count"') == 1  # point A has one clause comment; B's are not here
     sign_in(client, world.collector_b)
     page_b = client.get(f"/tasks/{world.task.id}/heatmap").get_data(as_text=True)
@@ -150,3 +150,16 @@ def test_edit_and_withdraw_through_the_pages(client, world):
     assert response.status_code == 302
     page = client.get(f"/comments/{world.comment.id}").get_data(as_text=True)
     assert "已撤回" in page and "重复" in page and "登记期限三十日太长。" in page
+
+
+def test_heatmap_shows_raw_and_distinct_counts_side_by_side(client, world):
+    from consult.comments import services as comments
+
+    for body in ("犬只登记应当网上办理。", "犬只登记應當網上辦理！"):
+        comments.record_comment(world.task, {"clause": "第四条第二款", "body": body},
+                                world.collector)  # fmt: skip
+    db.session.commit()
+    sign_in(client, world.manager)
+    page = client.get(f"/tasks/{world.task.id}/heatmap").get_data(as_text=True)
+    assert '3<span class="small">（2 条不重复）</span>' in page
+    assert 'aria-label="第四条第二款 有 3 条意见，不重复 2 条"' in page
