@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+from flask import jsonify, request
 from flask_babel import gettext as _
 
 from consult.api import bp
@@ -11,12 +11,11 @@ from consult.comments import services as comments
 from consult.consultations import services as tasks
 from consult.core.auth import api_roles, api_user
 from consult.core.errors import NotFound
-from consult.core.http import XLSX, content_disposition
 from consult.core.schemas import load_json
 from consult.extensions import db
 from consult.org.models import Role
 from consult.review import services
-from consult.review.report import DOCX, docx_bytes, xlsx_bytes
+from consult.review.report import download
 from consult.review.schemas import (
     DuplicatesSchema,
     SetAsideInSchema,
@@ -136,7 +135,7 @@ def submit(task_id: int):
 REPORT_QUERY = {"point_id": {"type": "integer", "description": "legislature staff: whose report"}}
 
 
-def _report(task_id: int):
+def _report(task_id: int, kind: str):
     """The report the token's user may read: their point's, or (legislature staff) any
     submitted report on their legislature's task, named by ``?point_id=``."""
     user = api_user()
@@ -148,12 +147,7 @@ def _report(task_id: int):
     else:
         services.require_reviewer(task, user)
         point_id = user.point_id
-    return services.report_of(task, point_id), f"意见建议汇总表-任务{task.id}"
-
-
-def _download(data: bytes, mimetype: str, filename: str) -> Response:
-    return Response(data, mimetype=mimetype,
-                    headers={"Content-Disposition": content_disposition(filename)})  # fmt: skip
+    return download(services.report_of(task, point_id), task.id, kind)
 
 
 @bp.get("/tasks/<int:task_id>/report.docx")
@@ -161,8 +155,7 @@ def _download(data: bytes, mimetype: str, filename: str) -> Response:
             query=REPORT_QUERY)  # fmt: skip
 @api_roles(Role.MANAGER, Role.EXPERT, Role.LEGISLATURE)
 def report_docx(task_id: int):
-    report, name = _report(task_id)
-    return _download(docx_bytes(report), DOCX, name + ".docx")
+    return _report(task_id, "docx")
 
 
 @bp.get("/tasks/<int:task_id>/report.xlsx")
@@ -170,5 +163,4 @@ def report_docx(task_id: int):
             query=REPORT_QUERY)  # fmt: skip
 @api_roles(Role.MANAGER, Role.EXPERT, Role.LEGISLATURE)
 def report_xlsx(task_id: int):
-    report, name = _report(task_id)
-    return _download(xlsx_bytes(report), XLSX, name + ".xlsx")
+    return _report(task_id, "xlsx")

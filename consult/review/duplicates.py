@@ -23,7 +23,7 @@ from typing import Any
 import rjieba
 from datasketch import MinHash, MinHashLSH
 
-from consult.search.analysis import fold, words
+from consult.search.analysis import fold
 
 NUM_PERM = 64
 LSH_THRESHOLD = 0.4  # candidates; each pair is then confirmed on the shingle sets
@@ -31,10 +31,6 @@ JACCARD = 0.6
 CONTAINMENT = 0.8
 SHINGLE = 2  # words per shingle
 _NOISE = re.compile(r"[\W_]+", re.UNICODE)
-
-
-def normalise(text: str) -> str:
-    return _NOISE.sub("", fold(text or "")).lower()
 
 
 def _prepared(text: str) -> tuple[str, set[str]]:
@@ -49,10 +45,6 @@ def _hash(shingle: str) -> int:
     # CRC-32: fast (C), and the same in every process, so that groupings are reproducible
     # (Python's own str hash changes with each process's hash seed).
     return zlib.crc32(shingle.encode())
-
-
-def shingles(text: str) -> set[str]:
-    return _shingles([w.lower() for w in words(text)])
 
 
 def _shingles(found: list[str]) -> set[str]:

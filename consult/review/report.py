@@ -17,11 +17,13 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
+from flask import Response
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 
 from consult.comments.models import Channel
+from consult.core.http import XLSX, content_disposition
 from consult.core.sanitize import html_to_text
 from consult.core.spreadsheets import safe_cell
 
@@ -152,3 +154,10 @@ def xlsx_bytes(report: Report) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def download(report: Report, task_id: int, kind: str) -> Response:
+    """The report as a file to download: ``kind`` is docx or xlsx."""
+    body, mimetype = (docx_bytes(report), DOCX) if kind == "docx" else (xlsx_bytes(report), XLSX)
+    disposition = content_disposition(f"意见建议汇总表-任务{task_id}.{kind}")
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": disposition})

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,13 +22,12 @@ from consult.consultations import services as tasks
 from consult.core.auth import roles_required
 from consult.core.errors import Conflict, PermissionDenied, ValidationFailed
 from consult.core.forms import ConfirmForm
-from consult.core.http import XLSX, content_disposition
 from consult.drafts.compare import char_ops
 from consult.extensions import db
 from consult.org.models import Role
 from consult.review import services
 from consult.review.models import Suggestion
-from consult.review.report import DOCX, docx_bytes, xlsx_bytes
+from consult.review.report import download
 
 bp = Blueprint("review", __name__)
 REVIEWERS = (Role.MANAGER, Role.EXPERT)
@@ -170,7 +169,4 @@ def report(task_id: int, kind: str):
     """The point's report to download: the submitted one, or a preview before submission."""
     task = tasks.task_or_404(task_id, current_user)
     services.require_reviewer(task, current_user)
-    data = services.report_of(task, current_user.point_id)
-    body, mimetype = (docx_bytes(data), DOCX) if kind == "docx" else (xlsx_bytes(data), XLSX)
-    disposition = content_disposition(f"意见建议汇总表-任务{task.id}.{kind}")
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": disposition})
+    return download(services.report_of(task, current_user.point_id), task.id, kind)

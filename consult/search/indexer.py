@@ -77,13 +77,6 @@ def _after_rollback(session) -> None:
         session.info.pop("search_pending", None)
 
 
-def enqueue(session: Session, keys: list[str]) -> None:
-    """Record index changes that happened outside the ORM (bulk statements)."""
-    if keys:
-        session.execute(insert(SearchOutbox), [{"key": k} for k in keys])
-        session.info["search_pending"] = True
-
-
 # -- applying ------------------------------------------------------------------------------
 
 

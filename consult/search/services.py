@@ -8,6 +8,7 @@ counts count only what the user may see) and when the rows are read back (each k
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -67,8 +68,6 @@ class Found:
 
 def _folded_with_origin(text: str) -> tuple[str, list[int]]:
     """The folded text (as the index sees it) and, per folded character, its original index."""
-    import unicodedata
-
     chars: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
@@ -142,13 +141,7 @@ def _present(kind: str, obj: Any) -> tuple[str, str, str, date | None]:
         url = url_for("tasks.show", task_id=obj.task_id)
         text = "\n".join(p for p in (obj.proposed_text, obj.rationale_text) if p)
         return title, url, text, obj.created_at.date()
-    presenter = PRESENTERS.get(kind)
-    if presenter is None:
-        raise KeyError(kind)
-    return presenter(obj)
-
-
-PRESENTERS: dict[str, Any] = {}  # kinds registered by later packages present themselves here
+    raise KeyError(kind)
 
 
 def _jumps(text: str, user, draft_id: int | None) -> list[Jump]:
