@@ -108,6 +108,7 @@ def configure_blueprints(app: Flask) -> None:
     from consult.org import views as org_views
     from consult.review import views as review_views
     from consult.search import views as search_views
+    from consult.stats import views as stats_views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(account_views.bp)
@@ -119,6 +120,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(search_views.bp)
     app.register_blueprint(review_views.bp)
+    app.register_blueprint(stats_views.bp)
     api.init_app(app)
     # The API authenticates with bearer tokens, never with the session cookie: no CSRF there.
     from consult.extensions import csrf

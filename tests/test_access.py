@@ -258,6 +258,11 @@ ACCESS.update({
                                         json=lambda w: {"outcome": "adopted"}),
     ("api.list_outcomes", "GET"): Case("GET", task_api("/outcomes"),
                                        by_role(401, 403, 200, 200, 200, 200)),
+    # Statistics: every signed-in role sees its own scope (a point itself, staff their
+    # legislature's, admins all).
+    ("api.stats", "GET"): Case("GET", fixed("/api/v1/stats?by=unit"), SIGNED_IN_API),
+    ("stats.index", "GET"): Case("GET", fixed("/stats/?by=collector"), SIGNED_IN_PAGE),
+    ("stats.export", "GET"): Case("GET", fixed("/stats/export.csv?by=task"), SIGNED_IN_PAGE),
     ("review.workspace", "GET"): Case("GET", task_path("/review"), REVIEW_PAGE),
     ("review.report", "GET"): Case("GET", task_path("/review/report.docx"), REVIEW_PAGE),
     # The page actions redirect back to the workspace, done or refused (the refusal shown).

@@ -39,5 +39,6 @@ def init_app(app) -> None:
     from consult.outcomes import api as outcomes_api  # noqa: F401
     from consult.review import api as review_api  # noqa: F401
     from consult.search import api as search_api  # noqa: F401
+    from consult.stats import api as stats_api  # noqa: F401
 
     app.register_blueprint(bp)

@@ -165,6 +165,10 @@ class Comment(db.Model):
         enum_column(ReviewState), default=ReviewState.NEW, server_default=ReviewState.NEW.value
     )
     suggestion_id: Mapped[int | None] = mapped_column(ForeignKey("suggestions.id"), index=True)
+    # The first comment of its near-duplicate group, as of the last grouping (heat map,
+    # review, submission); NULL for a distinct comment. Statistics count distinct comments
+    # from it.
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"))
     set_aside_reason: Mapped[SetAsideReason | None] = mapped_column(enum_column(SetAsideReason))
     set_aside_note: Mapped[str | None] = mapped_column(Text)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -278,6 +278,7 @@ def heatmap(task_id: int):
     comments.point_comments(task, current_user)  # 404 for anyone outside the task's points
     counts = comments.counts_by_clause(task, current_user.point_id)
     distinct = review.distinct_by_clause(task, current_user.point_id)
+    db.session.commit()  # the duplicate marks brought up to date
     top = max([n for cid, n in counts.items() if cid is not None] or [0])
     return render_template(
         "tasks/heatmap.html", task=task, tree=drafts.tree(task.version), counts=counts,

@@ -43,6 +43,7 @@ def _reviewed_task(task_id: int):
 def duplicates(task_id: int):
     task, user = _reviewed_task(task_id)
     grouping = services.duplicates(task, user.point_id)
+    db.session.commit()  # the duplicate marks brought up to date
     return jsonify(DuplicatesSchema().dump({
         "raw": grouping.raw, "distinct": grouping.distinct,
         "groups": [{"ids": g.ids, "size": g.size, "exact": g.exact} for g in grouping.groups],

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from consult.comments.models import Comment, CommentStatus, ReviewState, SetAsideReason
 from consult.comments.services import clause_for
@@ -58,10 +58,23 @@ def reviewable(task: ConsultationTask, point_id: int):
 
 
 def duplicates(task: ConsultationTask, point_id: int) -> Grouping:
+    """The point's duplicate groups on the task. Each comment's ``duplicate_of_id`` is brought
+    up to date on the way, so that statistics count distinct comments as shown here."""
     rows = db.session.execute(
-        reviewable(task, point_id).with_only_columns(Comment.id, Comment.body, Comment.clause_id)
+        reviewable(task, point_id).with_only_columns(
+            Comment.id, Comment.body, Comment.clause_id, Comment.duplicate_of_id
+        )
     ).all()
-    return group([(row.id, row.body, row.clause_id) for row in rows])
+    grouping = group([(row.id, row.body, row.clause_id) for row in rows])
+    first = {i: g.ids[0] for g in grouping.groups for i in g.ids[1:]}
+    changed = [
+        {"id": row.id, "duplicate_of_id": first.get(row.id)}
+        for row in rows
+        if row.duplicate_of_id != first.get(row.id)
+    ]
+    if changed:  # a bulk UPDATE by primary key: no change to the comments' own history
+        db.session.execute(update(Comment), changed)
+    return grouping
 
 
 def distinct_by_clause(task: ConsultationTask, point_id: int) -> dict[int | None, int]:

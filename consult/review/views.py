@@ -56,6 +56,7 @@ def workspace(task_id: int):
     point_id = current_user.point_id
     rows = list(db.session.scalars(services.reviewable(task, point_id)))
     grouping = services.duplicates(task, point_id)
+    db.session.commit()  # the duplicate marks brought up to date
     group_of = grouping.group_of()
     by_clause: OrderedDict[Any, dict[str, Any]] = OrderedDict()
     for comment in sorted(rows, key=services.clause_order):

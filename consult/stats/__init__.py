@@ -1,0 +1,1 @@
+"""Statistics: read-only aggregates of comments, suggestions and outcomes, and exports."""
