@@ -106,6 +106,7 @@ def configure_blueprints(app: Flask) -> None:
     from consult.drafts import views as drafts_views
     from consult.org import account_views
     from consult.org import views as org_views
+    from consult.outcomes import views as outcomes_views
     from consult.review import views as review_views
     from consult.search import views as search_views
     from consult.stats import views as stats_views
@@ -121,6 +122,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(search_views.bp)
     app.register_blueprint(review_views.bp)
     app.register_blueprint(stats_views.bp)
+    app.register_blueprint(outcomes_views.bp)
     api.init_app(app)
     # The API authenticates with bearer tokens, never with the session cookie: no CSRF there.
     from consult.extensions import csrf
@@ -139,7 +141,21 @@ def configure_templates(app: Flask) -> None:
             "current_locale": str(get_locale()),
             "languages": app.config["LANGUAGES"],
             "plain_form": ConfirmForm,
+            "unread_notifications": _unread,
+            "outcome_label": _outcome_label,
         }
+
+    def _outcome_label(value: str) -> str:
+        from consult.outcomes.models import Outcome
+
+        return Outcome(value).label
+
+    def _unread() -> int:
+        from flask_login import current_user
+
+        from consult.outcomes.services import unread_count
+
+        return unread_count(current_user) if current_user.is_authenticated else 0
 
     @app.template_filter("localtime")
     def localtime(value, fmt: str = "%Y-%m-%d %H:%M"):

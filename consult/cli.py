@@ -68,6 +68,9 @@ def demo() -> None:
     from consult.consultations.demo import load_demo_task
 
     task = load_demo_task(accounts, drafts)
+    from consult.outcomes.demo import load_demo_cycles
+
+    finished = load_demo_cycles(accounts)
     db.session.commit()
     click.echo("")
     click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
@@ -76,6 +79,7 @@ def demo() -> None:
         click.echo(f"  {user.username:<14} {user.role.value:<12} {user.display_name} · {where}")
     click.echo("Demo drafts: " + "、".join(draft.title for draft in drafts))
     click.echo(f"Demo task open for comments: {task.title}")
+    click.echo(f"Finished demo consultations, with outcomes: {len(finished)}")
     click.echo("")
 
 

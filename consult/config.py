@@ -23,6 +23,8 @@ DEFAULTS: dict[str, Any] = {
     # None: a SQLite file ``consult.db`` in the instance folder.
     "DATABASE_URL": None,
     "SQLITE_BUSY_TIMEOUT_MS": 10_000,
+    # Statistics split their pass over comments across this many threads (connections).
+    "STATS_THREADS": 2,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SECRET_KEY": None,
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,

@@ -110,6 +110,7 @@ ACCESS: dict[tuple[str, str], Case] = {
 LEGISLATURE_PAGE = by_role(302, 403, 200, 403, 403, 403)
 LEGISLATURE_FORM_POST = by_role(302, 403, 422, 403, 403, 403)
 LEGISLATURE_API = by_role(401, 403, 200, 403, 403, 403)
+STAFF_NOT_FOUND = by_role(302, 403, 404, 403, 403, 403)
 
 
 POINT_API = by_role(401, 403, 403, 200, 200, 200)
@@ -258,6 +259,33 @@ ACCESS.update({
                                         json=lambda w: {"outcome": "adopted"}),
     ("api.list_outcomes", "GET"): Case("GET", task_api("/outcomes"),
                                        by_role(401, 403, 200, 200, 200, 200)),
+    # The inbox: legislature staff only. The world's reports are not submitted, so the task's
+    # reports are "not found" for the staff too.
+    ("outcomes.inbox", "GET"): Case("GET", fixed("/inbox/"), LEGISLATURE_PAGE),
+    ("outcomes.task_reports", "GET"): Case("GET", lambda w, r: f"/inbox/tasks/{w.task.id}",
+                                           STAFF_NOT_FOUND),
+    ("outcomes.record_outcome", "POST"): Case(
+        "POST", lambda w, r: f"/inbox/suggestions/{w.suggestion.id}/outcome", STAFF_NOT_FOUND,
+        form=lambda w: {"outcome": "adopted"}),
+    ("outcomes.report", "GET"): Case(
+        "GET", lambda w, r: f"/inbox/tasks/{w.task.id}/reports/{w.point_a.id}.docx",
+        STAFF_NOT_FOUND),
+    ("outcomes.outcome_sheet", "GET"): Case(
+        "GET", lambda w, r: f"/inbox/tasks/{w.task.id}/outcomes.xlsx", LEGISLATURE_PAGE),
+    ("outcomes.import_outcomes", "GET"): Case(
+        "GET", lambda w, r: f"/inbox/tasks/{w.task.id}/import", LEGISLATURE_PAGE),
+    ("outcomes.import_outcomes", "POST"): Case(
+        "POST", lambda w, r: f"/inbox/tasks/{w.task.id}/import", LEGISLATURE_FORM_POST,
+        form=lambda w: {}),
+    ("outcomes.confirm_import", "POST"): Case(
+        "POST", lambda w, r: f"/inbox/tasks/{w.task.id}/import/99999/confirm", STAFF_NOT_FOUND),
+    ("api.import_outcomes", "POST"): Case("POST", task_api("/outcomes/import"),
+                                          by_role(401, 403, 422, 403, 403, 403)),
+    ("outcomes.notifications", "GET"): Case("GET", fixed("/notifications/"), SIGNED_IN_PAGE),
+    ("outcomes.mark_read", "POST"): Case("POST", fixed("/notifications/read"),
+                                         by_role(302, 302, 302, 302, 302, 302)),
+    ("outcomes.public_outcomes", "GET"): Case(
+        "GET", lambda w, r: f"/public/tasks/{w.task.id}/outcomes", PUBLIC),
     # Statistics: every signed-in role sees its own scope (a point itself, staff their
     # legislature's, admins all).
     ("api.stats", "GET"): Case("GET", fixed("/api/v1/stats?by=unit"), SIGNED_IN_API),

@@ -32,44 +32,44 @@ def test_demo_is_idempotent_and_shaped_like_beibei(runner):
     first = runner.invoke(args=["consult", "demo"])
     assert first.exit_code == 0, first.output
     assert "consult-demo" in first.output and "dianzhang" in first.output
+    from consult.comments.models import Comment
     from consult.drafts.models import DraftVersion
+    from consult.outcomes.models import SuggestionOutcome
 
-    totals = (
-        count(Legislature),
-        count(ContactPoint),
-        count(Unit),
-        count(User),
-        count(DraftVersion),
-    )
+    def everything():
+        return tuple(count(m) for m in (Legislature, ContactPoint, Unit, User, DraftVersion,
+                                        Comment, SuggestionOutcome))  # fmt: skip
+
+    totals = everything()
     second = runner.invoke(args=["consult", "demo"])
     assert second.exit_code == 0
     db.session.expire_all()
-    assert (
-        count(Legislature),
-        count(ContactPoint),
-        count(Unit),
-        count(User),
-        count(DraftVersion),
-    ) == totals
+    assert everything() == totals
     assert totals[:3] == (1, 1, 9)
     assert count(User, User.role == Role.LEGISLATURE) == 2
     assert count(User, User.role == Role.EXPERT) == 3
     positions = db.session.scalars(select(User.position).where(User.role == Role.MANAGER)).all()
     assert sorted(positions) == sorted(["点长", "副点长", "副点长", "联络员"])
-    # two published demo drafts, the dog regulation in two versions
+    # eight published demo drafts, each consulted on and followed by a second version
     from consult.drafts.models import Draft
 
     drafts = db.session.scalars(select(Draft).order_by(Draft.id)).all()
-    assert [len(d.published_versions) for d in drafts] == [2, 1]
+    assert [len(d.published_versions) for d in drafts] == [2] * 8
     assert drafts[0].versions[1].counts["article"] == 21
     assert not any(v.warnings for d in drafts for v in d.versions)
     # an open demo task with comments from the point's collectors
-    from consult.comments.models import Comment
     from consult.consultations.models import ConsultationTask
 
-    task = db.session.scalar(select(ConsultationTask))
+    task = db.session.scalar(select(ConsultationTask).order_by(ConsultationTask.id))
     assert task.accepts_comments and task.public_channel
     assert count(Comment, Comment.task_id == task.id) == 12
+    # the point's statistics read what the Beibei report says: 9 tasks, 6 adopted, 17 partly
+    from consult.stats.services import Scope, table
+
+    (point,) = table("point", Scope()).rows
+    assert (point.tasks, point.adopted, point.partially_adopted) == (9, 6, 17)
+    assert point.suggestions == 30 and point.pending == 2
+    assert len(table("month", Scope()).rows) >= 8  # a history spread over the months
     # every unit has collectors
     for unit in db.session.scalars(select(Unit)):
         assert count(User, User.unit_id == unit.id, User.role == Role.COLLECTOR) >= 1

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,7 +22,7 @@ from consult.comments.models import CHANNEL_NAMES, Channel, Comment, CommentSour
 from consult.consultations import services as tasks
 from consult.consultations.models import ConsultationTask
 from consult.core.errors import ValidationFailed
-from consult.core.spreadsheets import UnreadableFile, read_rows, safe_cell
+from consult.core.spreadsheets import UnreadableFile, header_map, read_rows, safe_cell
 from consult.drafts.models import Clause
 from consult.extensions import db
 from consult.org.models import Role, User
@@ -119,26 +118,6 @@ def template(task: ConsultationTask, user: User) -> bytes:
     return buffer.getvalue()
 
 
-def _header_map(header: list[str]) -> tuple[dict[int, str], list[str]]:
-    names = {}
-    for key, (zh, en) in COLUMNS.items():
-        names[zh] = key
-        names[en] = key
-        names[key] = key
-    mapping: dict[int, str] = {}
-    unknown = []
-    for index, title in enumerate(header):
-        title = re.sub(r"[\s*＊（）()必填选填]", "", title or "")
-        if not title:
-            continue
-        key = names.get(title) or names.get(title.lower())
-        if key is None:
-            unknown.append(title)
-        else:
-            mapping[index] = key
-    return mapping, unknown
-
-
 def _parse_date(value: str) -> date:
     for fmt in _DATE_FORMATS:
         try:
@@ -156,8 +135,11 @@ def fingerprint(row: dict[str, Any], occurrence: int) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def check(task: ConsultationTask, data: bytes, filename: str, user: User) -> Checked:
-    """Validate every row; report each bad one with its row number and reason."""
+def read_sheet(
+    data: bytes, filename: str, columns: dict[str, tuple[str, str]], required: dict[str, str]
+) -> tuple[list[list[str]], dict[int, str], Checked]:
+    """The uploaded sheet's rows and which column holds which key; header problems (unknown
+    columns, ``required`` ones missing, with their messages) are in the result's errors."""
     try:
         table = read_rows(data, filename)
     except UnreadableFile as exc:
@@ -165,12 +147,29 @@ def check(task: ConsultationTask, data: bytes, filename: str, user: User) -> Che
     result = Checked()
     if not table:
         result.errors.append(RowError(1, "", _("The file is empty.")))
-        return result
-    mapping, unknown = _header_map(table[0])
+        return table, {}, result
+    mapping, unknown = header_map(table[0], columns)
     for title in unknown:
         result.errors.append(RowError(1, title, _("Unknown column “%(title)s”.", title=title)))
-    if "body" not in mapping.values():
-        result.errors.append(RowError(1, "意见", _("The column “意见” (the opinion) is missing.")))
+    for key, message in required.items():
+        if key not in mapping.values():
+            result.errors.append(RowError(1, columns[key][0], message))
+    return table, mapping, result
+
+
+def refuse(checked: Checked, message: str) -> ValidationFailed:
+    """The API's answer to a sheet with bad rows: every row and its problems, by row."""
+    problems: dict[str, list[str]] = {}
+    for error in checked.errors:
+        problems.setdefault(f"row {error.row}", []).append(f"{error.column}: {error.message}")
+    return ValidationFailed(message, fields=problems)
+
+
+def check(task: ConsultationTask, data: bytes, filename: str, user: User) -> Checked:
+    """Validate every row; report each bad one with its row number and reason."""
+    table, mapping, result = read_sheet(
+        data, filename, COLUMNS, {"body": _("The column “意见” (the opinion) is missing.")}
+    )
     if result.errors:
         return result
     allowed = set(columns_for(user))

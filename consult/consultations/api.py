@@ -230,13 +230,8 @@ def import_comments(task_id: int):
                                fields={"file": [_("Choose a file.")]})  # fmt: skip
     checked = imports.check(task, upload.read(), upload.filename, api_user())
     if not checked.ok:
-        fields_: dict[str, list[str]] = {}
-        for error in checked.errors:
-            fields_.setdefault(f"row {error.row}", []).append(f"{error.column}: {error.message}")
-        raise ValidationFailed(
-            _("Nothing was imported: %(n)d problems must be fixed first.", n=len(checked.errors)),
-            fields=fields_,
-        )
+        raise imports.refuse(checked, _("Nothing was imported: %(n)d problems must be fixed "
+                                        "first.", n=len(checked.errors)))  # fmt: skip
     dry_run = request.args.get("dry_run") in ("1", "true", "yes")
     imported = 0 if dry_run else imports.import_rows(task, checked, api_user())
     db.session.commit()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -150,3 +151,27 @@ def require_rows(rows: list[list[str]]) -> None:
         raise ValidationFailed(
             _("The file has no data rows."), fields={"file": [_("The file has no data rows.")]}
         )
+
+
+def header_map(
+    header: list[str], columns: dict[str, tuple[str, str]]
+) -> tuple[dict[int, str], list[str]]:
+    """Which column holds which key, from headers in Chinese, English or as keys; marks such
+    as “（必填）” and “*” are ignored. Returns the mapping and the unknown headers."""
+    names = {}
+    for key, (zh, en) in columns.items():
+        names[zh] = key
+        names[en] = key
+        names[key] = key
+    mapping: dict[int, str] = {}
+    unknown = []
+    for index, title in enumerate(header):
+        title = re.sub(r"[\s*＊（）()必填选填]", "", title or "")
+        if not title:
+            continue
+        key = names.get(title) or names.get(title.lower())
+        if key is None:
+            unknown.append(title)
+        else:
+            mapping[index] = key
+    return mapping, unknown

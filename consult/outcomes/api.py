@@ -1,19 +1,22 @@
-"""Outcome API: PUT /suggestions/<id>/outcome, GET /tasks/<id>/outcomes."""
+"""Outcome API: PUT /suggestions/<id>/outcome, GET /tasks/<id>/outcomes, and the import."""
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
+from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
 from consult.api import bp
 from consult.api.openapi import documented
+from consult.comments.imports import refuse
 from consult.consultations import services as tasks
 from consult.consultations.schemas import ClauseField
 from consult.core.auth import api_roles, api_user
+from consult.core.errors import ValidationFailed
 from consult.core.schemas import InputSchema, Text, load_json
 from consult.extensions import db
 from consult.org.models import Role
-from consult.outcomes import services
+from consult.outcomes import imports, services
 from consult.outcomes.models import Outcome
 
 
@@ -66,3 +69,40 @@ def list_outcomes(task_id: int):
     user = api_user()
     task = tasks.task_or_404(task_id, user)
     return jsonify({"items": [_dump(s) for s in services.task_suggestions(task, user)]})
+
+
+class OutcomeImportResultSchema(Schema):
+    dry_run = fields.Boolean()
+    valid_rows = fields.Integer(metadata={"description": "rows that change an outcome"})
+    unchanged = fields.Integer(metadata={"description": "rows already recorded so, skipped"})
+    recorded = fields.Integer()
+
+
+@bp.post("/tasks/<int:task_id>/outcomes/import")
+@documented(
+    summary="Record outcomes from the outcome sheet (.xlsx or .csv, multipart `file`); "
+    "?dry_run=1 only checks. Any bad row: 422 listing every row and reason, nothing recorded.",
+    tag="outcomes",
+    response=OutcomeImportResultSchema,
+    status=201,
+    query={"dry_run": {"type": "boolean"}},
+)
+@api_roles(Role.LEGISLATURE)
+def import_outcomes(task_id: int):
+    user = api_user()
+    task = tasks.task_or_404(task_id, user)
+    services.require_staff(task, user)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationFailed(_("Please correct the marked fields."),
+                               fields={"file": [_("Choose a file.")]})  # fmt: skip
+    checked = imports.check(task, upload.read(), upload.filename, user)
+    if not checked.ok:
+        raise refuse(checked, _("Nothing was recorded: %(n)d problems must be fixed first.",
+                                n=len(checked.errors)))  # fmt: skip
+    dry_run = request.args.get("dry_run") in ("1", "true", "yes")
+    recorded = 0 if dry_run else imports.record_rows(task, checked.rows, user)
+    db.session.commit()
+    body = {"dry_run": dry_run, "valid_rows": len(checked.rows), "unchanged": checked.duplicates,
+            "recorded": recorded}  # fmt: skip
+    return jsonify(OutcomeImportResultSchema().dump(body)), 200 if dry_run else 201

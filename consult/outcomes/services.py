@@ -5,17 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
+from consult.comments.models import CommentStatus
 from consult.consultations.models import ConsultationTask
 from consult.core import audit
 from consult.core.errors import NotFound, ValidationFailed
+from consult.core.types import utcnow
 from consult.drafts import services as drafts
 from consult.drafts.models import Clause, DraftVersion
 from consult.extensions import db
 from consult.org.models import Role, User
-from consult.outcomes.models import Outcome, SuggestionOutcome
-from consult.review.models import Suggestion
+from consult.outcomes.models import Notification, Outcome, SuggestionOutcome
+from consult.review.models import Submission, Suggestion
 
 NEEDS_EXPLANATION = (Outcome.PARTIALLY_ADOPTED, Outcome.NOT_ADOPTED)
 
@@ -61,12 +63,18 @@ def _landing(suggestion: Suggestion, value: Any) -> Clause | None:
         raise _invalid("landed_in", exc.message) from None
 
 
+def validate(suggestion: Suggestion, data: dict[str, Any]) -> Clause | None:
+    """Check an outcome for the suggestion; returns the clause where it landed, if any."""
+    explanation = (data.get("explanation") or "").strip()
+    if data["outcome"] in NEEDS_EXPLANATION and not explanation:
+        raise _invalid("explanation", _("Explain what was and was not taken up."))
+    return _landing(suggestion, data.get("landed_in"))
+
+
 def record(suggestion: Suggestion, data: dict[str, Any], actor: User) -> SuggestionOutcome:
     outcome = data["outcome"]
     explanation = (data.get("explanation") or "").strip() or None
-    if outcome in NEEDS_EXPLANATION and not explanation:
-        raise _invalid("explanation", _("Explain what was and was not taken up."))
-    landed_in = _landing(suggestion, data.get("landed_in"))
+    landed_in = validate(suggestion, data)
     previous = db.session.scalar(
         select(func.max(SuggestionOutcome.revision)).where(
             SuggestionOutcome.suggestion_id == suggestion.id
@@ -88,7 +96,113 @@ def record(suggestion: Suggestion, data: dict[str, Any], actor: User) -> Suggest
                  after={"outcome": outcome.value, "revision": entry.revision,
                         "landed_in": landed_in.citation if landed_in else None},
                  reason=explanation)  # fmt: skip
+    notify(suggestion, outcome, actor)
     return entry
+
+
+def notify(suggestion: Suggestion, outcome: Outcome, actor: User) -> list[Notification]:
+    """Tell everyone who took part: the collectors of its comments and its authors."""
+    mine: dict[int, int] = {}
+    for comment in suggestion.comments:
+        if comment.status == CommentStatus.ACTIVE and comment.collector_id is not None:
+            mine[comment.collector_id] = mine.get(comment.collector_id, 0) + 1
+    for author in suggestion.authors:
+        mine.setdefault(author.id, 0)
+    mine.pop(actor.id, None)
+    sent = [
+        Notification(user_id=user_id, suggestion_id=suggestion.id, outcome=outcome, comments=n)
+        for user_id, n in sorted(mine.items())
+    ]
+    db.session.add_all(sent)
+    return sent
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Notification).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)
+        )
+    ) or 0  # fmt: skip
+
+
+def notifications_query(user: User):
+    return (
+        select(Notification)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
+
+
+def mark_read(user: User) -> int:
+    """Mark every unread notification of the user read; returns how many."""
+    from sqlalchemy import update
+
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    return result.rowcount or 0
+
+
+def history(suggestion: Suggestion) -> list[SuggestionOutcome]:
+    return list(db.session.scalars(
+        select(SuggestionOutcome).where(SuggestionOutcome.suggestion_id == suggestion.id)
+        .order_by(SuggestionOutcome.revision.desc())
+    ))  # fmt: skip
+
+
+# -- the legislature's inbox --------------------------------------------------------------------
+
+
+def require_staff(task: ConsultationTask, user: User) -> None:
+    if user.role != Role.LEGISLATURE or task.legislature_id != user.legislature_id:
+        raise NotFound(_("Not found."))
+
+
+def inbox_query(user: User):
+    """Tasks of the staff member's legislature with at least one submitted report, newest
+    submission first."""
+    latest = (
+        select(Submission.task_id, func.max(Submission.submitted_at).label("latest"))
+        .group_by(Submission.task_id)
+        .subquery()
+    )
+    return (
+        select(ConsultationTask)
+        .join(latest, latest.c.task_id == ConsultationTask.id)
+        .where(ConsultationTask.legislature_id == user.legislature_id)
+        .order_by(latest.c.latest.desc(), ConsultationTask.id.desc())
+    )
+
+
+def task_progress(task_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per task: reports, the latest submission, submitted suggestions, and how many of them
+    have a decided outcome."""
+    found: dict[int, dict[str, Any]] = {i: {"reports": 0, "suggestions": 0, "decided": 0}
+                                        for i in task_ids}  # fmt: skip
+    if not task_ids:
+        return found
+    for task_id, reports, latest in db.session.execute(
+        select(Submission.task_id, func.count(), func.max(Submission.submitted_at))
+        .where(Submission.task_id.in_(task_ids)).group_by(Submission.task_id)
+    ):  # fmt: skip
+        found[task_id]["reports"], found[task_id]["latest"] = reports, latest
+    decided = [o.value for o in Outcome if o.decided]
+    for task_id, count, done in db.session.execute(
+        select(Suggestion.task_id, func.count(),
+               func.coalesce(func.sum(case((Suggestion.outcome.in_(decided), 1), else_=0)), 0))
+        .where(Suggestion.task_id.in_(task_ids), Suggestion.submission_id.is_not(None))
+        .group_by(Suggestion.task_id)
+    ):  # fmt: skip
+        found[task_id]["suggestions"], found[task_id]["decided"] = count, int(done)
+    return found
+
+
+def submissions(task: ConsultationTask) -> list[Submission]:
+    return list(db.session.scalars(
+        select(Submission).where(Submission.task_id == task.id).order_by(Submission.submitted_at)
+    ))  # fmt: skip
 
 
 def current(suggestion: Suggestion) -> SuggestionOutcome | None:
@@ -113,3 +227,36 @@ def task_suggestions(task: ConsultationTask, user: User) -> list[Suggestion]:
     else:
         return []
     return list(db.session.scalars(query.order_by(Suggestion.point_id, Suggestion.id)))
+
+
+# -- the public outcome page ----------------------------------------------------------------
+
+
+def public_page(task: ConsultationTask) -> dict[str, Any]:
+    """Per clause, in the draft's order: how many spoke, the submitted suggestions, and what
+    became of each. No names: not of residents, collectors or experts."""
+    from consult.comments.models import Comment
+    from consult.review.services import in_clause_order
+    from consult.stats.services import Scope, totals
+
+    spoke: dict[int | None, tuple[int, int]] = {
+        clause_id: (count, people or 0)
+        for clause_id, count, people in db.session.execute(
+            select(Comment.clause_id, func.count(), func.sum(Comment.participants))
+            .where(Comment.task_id == task.id, Comment.status == CommentStatus.ACTIVE)
+            .group_by(Comment.clause_id)
+        )
+    }
+    suggestions = in_clause_order(list(db.session.scalars(
+        select(Suggestion).where(Suggestion.task_id == task.id,
+                                 Suggestion.submission_id.is_not(None))
+    )))  # fmt: skip
+    clauses: dict[int | None, dict[str, Any]] = {}
+    for s in suggestions:
+        entry = clauses.setdefault(s.clause_id, {"clause": s.clause, "suggestions": []})
+        current_entry = current(s)
+        entry["suggestions"].append({"suggestion": s, "outcome": current_entry})
+    for clause_id, entry in clauses.items():
+        entry["comments"], entry["people"] = spoke.get(clause_id, (0, 0))
+    return {"totals": totals(Scope(task_id=task.id)), "clauses": list(clauses.values()),
+            "points": len({s.point_id for s in suggestions})}  # fmt: skip

@@ -7,7 +7,17 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.comments.models import Comment
@@ -41,6 +51,10 @@ class Suggestion(db.Model):
     """What the experts make of one or more comments: the clause, a wording, the reasons."""
 
     __tablename__ = "suggestions"
+    # Covers the statistics' pass over submitted suggestions, in task and point order.
+    __table_args__ = (
+        Index("ix_suggestions_stats", "task_id", "point_id", "submission_id", "outcome"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)

@@ -3,7 +3,8 @@
 Read-only aggregate queries. Two kinds of fact are counted, each on its own date:
 
 - **comments** — active comments (withdrawn, rejected and unmoderated ones do not count),
-  dated by when they were recorded: raw, distinct (``duplicate_of_id`` is NULL: each
+  dated by the day they were recorded (``recorded_on``, in the legislature's time zone):
+  raw, distinct (``duplicate_of_id`` is NULL: each
   near-duplicate group counted once, as of the point's last grouping) and the people they
   speak for;
 - **suggestions** — submitted suggestions, dated by their report's submission: their number
@@ -21,6 +22,7 @@ can exceed the point's: they answer "how far did this unit's words go", not a pa
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -28,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, case, func, literal, select, union
+from sqlalchemy import Select, case, func, select
 
 from consult.comments.models import Comment, CommentStatus
 from consult.consultations.models import ConsultationTask
@@ -79,6 +81,7 @@ class Scope:
 
     legislature_id: int | None = None
     point_id: int | None = None
+    task_id: int | None = None
     start: date | None = None
     end: date | None = None
 
@@ -120,154 +123,262 @@ def _bounds(scope: Scope) -> tuple[datetime | None, datetime | None]:
     return low, high
 
 
-def _local_period(column, fmt: str):
-    """The local month ('2026-11') or year ('2026') of a UTC timestamp column, in SQL."""
-    if db.engine.dialect.name == "postgresql":
-        pg = {"%Y-%m": "YYYY-MM", "%Y": "YYYY"}[fmt]
-        return func.to_char(func.timezone(current_app.config["BABEL_DEFAULT_TIMEZONE"], column), pg)
-    # SQLite stores naive UTC text; the zone's current offset (the default zone has no DST).
-    offset = datetime.now(_zone()).utcoffset() or timedelta()
-    return func.strftime(fmt, column, f"{int(offset.total_seconds())} seconds")
-
-
 # -- the two fact queries ----------------------------------------------------------------------
+#
+# Each kind of fact is read in one pass, grouped by task and the columns the grouping needs,
+# in the order of an index that covers the pass (``ix_comments_stats*``), so that neither the
+# table is read nor any sorting done. What follows from those columns — the task's
+# legislature and draft, a day's month and year — is worked out here from a few thousand
+# grouped rows, and the large tables are never joined to the tasks.
+
+# Groupings in which each fact falls in exactly one group: the scope's totals are their sums.
+COMMENT_PARTITIONS = ("legislature", "point", "unit", "collector", "draft", "task", "month",
+                      "year", "total")  # fmt: skip
+SUGGESTION_PARTITIONS = ("legislature", "point", "draft", "task", "month", "year", "total")
+COMMENT_COLUMNS = {
+    "point": (Comment.point_id,),
+    "unit": (Comment.point_id, Comment.unit_id),
+    "collector": (Comment.point_id, Comment.unit_id, Comment.collector_id),
+    "month": (Comment.recorded_on,),
+    "year": (Comment.recorded_on,),
+}
 
 
-def _comment_facts(by: str, scope: Scope) -> Select:
-    """(key, task_id, comment id, distinct, people) of every counted comment."""
-    keys = {
-        "legislature": ConsultationTask.legislature_id,
-        "point": Comment.point_id,
-        "unit": Comment.unit_id,
-        "collector": Comment.collector_id,
-        "expert": suggestion_authors.c.user_id,
-        "draft": DraftVersion.draft_id,
-        "task": Comment.task_id,
-        "month": _local_period(Comment.created_at, "%Y-%m"),
-        "year": _local_period(Comment.created_at, "%Y"),
-        "total": literal(0),
-    }
-    query = (
-        select(
-            keys[by].label("key"),
-            Comment.task_id.label("task_id"),
-            Comment.id.label("comment_id"),
-            case((Comment.duplicate_of_id.is_(None), 1), else_=0).label("is_distinct"),
-            Comment.participants.label("people"),
-        )
-        .join(ConsultationTask, ConsultationTask.id == Comment.task_id)
-        .where(Comment.status == CommentStatus.ACTIVE)
-    )
-    if by == "draft":
-        query = query.join(DraftVersion, DraftVersion.id == ConsultationTask.draft_version_id)
-    if by == "expert":
-        query = query.join(
-            suggestion_authors, suggestion_authors.c.suggestion_id == Comment.suggestion_id
-        )
-    low, high = _bounds(scope)
-    if scope.legislature_id is not None:
-        query = query.where(ConsultationTask.legislature_id == scope.legislature_id)
+def _comment_filters(query: Select, scope: Scope, part: tuple[int, int] | None) -> Select:
+    query = query.where(Comment.status == CommentStatus.ACTIVE)
+    if part is not None:  # one range of task ids, when the pass is split across threads
+        query = query.where(Comment.task_id.between(*part))
     if scope.point_id is not None:
         query = query.where(Comment.point_id == scope.point_id)
-    if low is not None:
-        query = query.where(Comment.created_at >= low)
-    if high is not None:
-        query = query.where(Comment.created_at < high)
+    if scope.task_id is not None:
+        query = query.where(Comment.task_id == scope.task_id)
+    if scope.start is not None:
+        query = query.where(Comment.recorded_on >= scope.start)
+    if scope.end is not None:
+        query = query.where(Comment.recorded_on <= scope.end)
     return query
 
 
-def _suggestion_facts(by: str, scope: Scope) -> Select:
-    """Distinct (key, task_id, suggestion id, outcome) of every submitted suggestion."""
-    keys = {
-        "legislature": ConsultationTask.legislature_id,
-        "point": Suggestion.point_id,
-        "unit": Comment.unit_id,
-        "collector": Comment.collector_id,
-        "expert": suggestion_authors.c.user_id,
-        "draft": DraftVersion.draft_id,
-        "task": Suggestion.task_id,
-        "month": _local_period(Submission.submitted_at, "%Y-%m"),
-        "year": _local_period(Submission.submitted_at, "%Y"),
-        "total": literal(0),
-    }
-    query = (
-        select(
-            keys[by].label("key"),
-            Suggestion.task_id.label("task_id"),
-            Suggestion.id.label("suggestion_id"),
-            Suggestion.outcome.label("outcome"),
-        )
-        .join(Submission, Submission.id == Suggestion.submission_id)
-        .join(ConsultationTask, ConsultationTask.id == Suggestion.task_id)
+def _counts():
+    # count(*) - count(duplicate_of_id): the distinct ones, cheaper per row than a CASE
+    return (
+        func.count(),
+        func.count() - func.count(Comment.duplicate_of_id),
+        func.coalesce(func.sum(Comment.participants), 0),
     )
-    if by in ("unit", "collector"):
-        query = query.join(
-            Comment,
-            and_(Comment.suggestion_id == Suggestion.id, Comment.status == CommentStatus.ACTIVE),
-        ).distinct()
-    if by == "draft":
-        query = query.join(DraftVersion, DraftVersion.id == ConsultationTask.draft_version_id)
-    if by == "expert":
-        query = query.join(suggestion_authors, suggestion_authors.c.suggestion_id == Suggestion.id)
+
+
+def _comment_query(by: str, scope: Scope, part: tuple[int, int] | None = None) -> Select:
+    """(task_id, *the grouping's columns, raw, distinct, people)."""
+    if by == "expert":  # the comments merged into each suggestion, then its authors
+        merged = _comment_filters(
+            select(Comment.suggestion_id, func.max(Comment.task_id).label("task_id"),
+                   *(c.label(n) for c, n in zip(_counts(), ("raw", "distinct", "people"),
+                                                strict=True)))
+            .where(Comment.suggestion_id.is_not(None)),
+            scope, part,
+        ).group_by(Comment.suggestion_id).subquery()  # fmt: skip
+        return (
+            select(merged.c.task_id, suggestion_authors.c.user_id, func.sum(merged.c.raw),
+                   func.sum(merged.c.distinct), func.sum(merged.c.people))
+            .join(suggestion_authors, suggestion_authors.c.suggestion_id == merged.c.suggestion_id)
+            .group_by(merged.c.task_id, suggestion_authors.c.user_id)
+        )  # fmt: skip
+    columns = COMMENT_COLUMNS.get(by, ())
+    query = _comment_filters(select(Comment.task_id, *columns, *_counts()), scope, part)
+    return query.group_by(Comment.task_id, *columns)
+
+
+def _outcome_counts(column):
+    def count(test):
+        return func.coalesce(func.sum(case((test, 1), else_=0)), 0)
+
+    return (
+        func.count(),
+        count(column == Outcome.ADOPTED.value),
+        count(column == Outcome.PARTIALLY_ADOPTED.value),
+        count(column == Outcome.NOT_ADOPTED.value),
+        count(column.is_(None) | (column == Outcome.PENDING.value)),  # under study, or none yet
+    )
+
+
+def _suggestion_query(by: str, scope: Scope) -> Select:
+    """(task_id, *the grouping's columns, submitted, adopted, partly, not adopted, pending)."""
     low, high = _bounds(scope)
-    if scope.legislature_id is not None:
-        query = query.where(ConsultationTask.legislature_id == scope.legislature_id)
+    dated = low is not None or high is not None or by in ("month", "year")
+    columns: tuple = ()
+    query = select(Suggestion.task_id)
+    if by in ("unit", "collector"):  # once for each unit (collector) its comments come from
+        wanted = (Comment.unit_id,) if by == "unit" else (Comment.unit_id, Comment.collector_id)
+        sources = (
+            select(Comment.suggestion_id, *wanted)
+            .where(Comment.status == CommentStatus.ACTIVE, Comment.suggestion_id.is_not(None))
+            .group_by(Comment.suggestion_id, Comment.point_id, *wanted)
+            .subquery()
+        )
+        columns = (sources.c.unit_id,) if by == "unit" else (sources.c.collector_id,)
+        query = query.join(sources, sources.c.suggestion_id == Suggestion.id)
+    elif by == "expert":
+        columns = (suggestion_authors.c.user_id,)
+        query = query.join(suggestion_authors, suggestion_authors.c.suggestion_id == Suggestion.id)
+    elif by == "point":
+        columns = (Suggestion.point_id,)
+    elif by in ("month", "year"):
+        columns = (Submission.submitted_at,)
+    if dated:
+        query = query.join(Submission, Submission.id == Suggestion.submission_id)
+    query = query.add_columns(*columns, *_outcome_counts(Suggestion.outcome)).where(
+        Suggestion.submission_id.is_not(None)
+    )
     if scope.point_id is not None:
         query = query.where(Suggestion.point_id == scope.point_id)
+    if scope.task_id is not None:
+        query = query.where(Suggestion.task_id == scope.task_id)
     if low is not None:
         query = query.where(Submission.submitted_at >= low)
     if high is not None:
         query = query.where(Submission.submitted_at < high)
-    return query
+    return query.group_by(Suggestion.task_id, *columns)
 
 
-def _outcome_count(column, value: Outcome | None):
-    if value is None:  # pending: under study, or nothing recorded yet
-        test = (column.is_(None)) | (column == Outcome.PENDING.value)
-    else:
-        test = column == value.value
-    return func.coalesce(func.sum(case((test, 1), else_=0)), 0)
+def _tasks(scope: Scope) -> dict[int, tuple[int, int]]:
+    """Task id → (legislature id, draft id), for the tasks in scope."""
+    query = select(
+        ConsultationTask.id, ConsultationTask.legislature_id, DraftVersion.draft_id
+    ).join(DraftVersion, DraftVersion.id == ConsultationTask.draft_version_id)
+    if scope.legislature_id is not None:
+        query = query.where(ConsultationTask.legislature_id == scope.legislature_id)
+    return {task_id: (legislature_id, draft_id) for task_id, legislature_id, draft_id in
+            db.session.execute(query)}  # fmt: skip
 
 
-def _rows(by: str, scope: Scope) -> dict[Any, Row]:
-    """The figures per key of the grouping (``"total"``: one row, key 0, for the scope)."""
-    comments = _comment_facts(by, scope).subquery()
-    suggestions = _suggestion_facts(by, scope).subquery()
-    rows: dict[Any, Row] = {}
+def _keyer(by: str, tasks: dict[int, tuple[int, int]]):
+    """The group of a grouped row (task_id, *columns) of either pass."""
+    zone = _zone()
+    if by == "legislature":
+        return lambda task_id, columns: tasks[task_id][0]
+    if by == "draft":
+        return lambda task_id, columns: tasks[task_id][1]
+    if by == "task":
+        return lambda task_id, columns: task_id
+    if by == "total":
+        return lambda task_id, columns: 0
+    if by in ("month", "year"):
+        fmt = "%Y-%m" if by == "month" else "%Y"
 
-    def row(key: Any) -> Row:
-        return rows.setdefault(key, Row(key=key, label=""))
+        def period(task_id, columns):
+            moment = columns[0]
+            if isinstance(moment, datetime):  # a submission's time: its local day
+                moment = moment.astimezone(zone) if moment.tzinfo else moment.replace(
+                    tzinfo=UTC).astimezone(zone)  # fmt: skip
+            return moment.strftime(fmt) if moment is not None else None
 
-    for key, raw, distinct, people in db.session.execute(
-        select(
-            comments.c.key,
-            func.count(),
-            func.coalesce(func.sum(comments.c.is_distinct), 0),
-            func.coalesce(func.sum(comments.c.people), 0),
-        ).group_by(comments.c.key)
-    ):
-        entry = row(key)
-        entry.comments, entry.distinct, entry.people = int(raw), int(distinct), int(people)
-    outcome = suggestions.c.outcome
-    for key, *counts in db.session.execute(
-        select(
-            suggestions.c.key,
-            func.count(),
-            _outcome_count(outcome, Outcome.ADOPTED),
-            _outcome_count(outcome, Outcome.PARTIALLY_ADOPTED),
-            _outcome_count(outcome, Outcome.NOT_ADOPTED),
-            _outcome_count(outcome, None),
-        ).group_by(suggestions.c.key)
-    ):
-        entry = row(key)
-        (entry.suggestions, entry.adopted, entry.partially_adopted, entry.not_adopted,
-         entry.pending) = map(int, counts)  # fmt: skip
-    tasks = union(
-        select(comments.c.key, comments.c.task_id), select(suggestions.c.key, suggestions.c.task_id)
-    ).subquery()
-    for key, count in db.session.execute(select(tasks.c.key, func.count()).group_by(tasks.c.key)):
-        row(key).tasks = int(count)
-    return rows
+        return period
+    return lambda task_id, columns: columns[-1]
+
+
+def _add(found: dict[Any, list], rows, key_of, tasks, width: int, offset: int) -> None:
+    """Sum the grouped rows into ``found``: key → [tasks (a set), 8 counts]."""
+    for task_id, *rest in rows:
+        if task_id not in tasks:
+            continue  # another legislature's task
+        values = rest[len(rest) - width :]
+        key = key_of(task_id, rest[: len(rest) - width])
+        entry = found.get(key)
+        if entry is None:
+            entry = found[key] = [set(), 0, 0, 0, 0, 0, 0, 0, 0]
+        entry[0].add(task_id)
+        for index, value in enumerate(values, start=offset):
+            entry[index] += int(value or 0)
+
+
+FIELDS = ("comments", "distinct", "people", "suggestions", "adopted", "partially_adopted",
+          "not_adopted", "pending")  # fmt: skip
+
+
+def _parts(scope: Scope, tasks: dict[int, tuple[int, int]]) -> list[tuple[int, int] | None]:
+    """Ranges of task ids that split the comment pass in about equal parts, one a thread."""
+    threads = current_app.config.get("STATS_THREADS", 2)
+    ids = sorted(tasks)
+    if threads <= 1 or len(ids) < 2 or scope.task_id is not None:
+        return [None]
+    size = -(-len(ids) // threads)
+    return [
+        (chunk[0], chunk[-1]) for chunk in (ids[i : i + size] for i in range(0, len(ids), size))
+    ]
+
+
+def _run(queries: list[Select]) -> list[list[Any]]:
+    """The passes, run at once on separate connections: SQLite (in WAL mode) and PostgreSQL
+    read concurrently, and the driver lets go of the GIL while the database works."""
+    if len(queries) == 1 or current_app.config.get("STATS_THREADS", 2) <= 1:
+        return [db.session.execute(query).all() for query in queries]
+    engine = db.engine
+
+    def one(query: Select) -> list[Any]:
+        with engine.connect() as connection:
+            return connection.execute(query).all()
+
+    with ThreadPoolExecutor(max_workers=current_app.config.get("STATS_THREADS", 2)) as pool:
+        return list(pool.map(one, queries))
+
+
+def _rows(by: str, scope: Scope, tasks: dict[int, tuple[int, int]]) -> tuple[dict[Any, Row], Row]:
+    """The figures per key of the grouping, and the scope's totals (counted once)."""
+    if not tasks:
+        return {}, _row(None, [set(), 0, 0, 0, 0, 0, 0, 0, 0])
+    parts = _parts(scope, tasks)
+    partition = by in COMMENT_PARTITIONS, by in SUGGESTION_PARTITIONS
+    queries = [_comment_query(by, scope, part) for part in parts]
+    queries.append(_suggestion_query(by, scope))
+    if not partition[0]:
+        queries.append(_comment_query("total", scope))
+    if not partition[1]:
+        queries.append(_suggestion_query("total", scope))
+    results = iter(_run(queries))
+    found: dict[Any, list] = {}
+    key_of = _keyer(by, tasks)
+    for _part in parts:
+        _add(found, next(results), key_of, tasks, 3, 1)
+    _add(found, next(results), key_of, tasks, 5, 4)
+    everything: dict[Any, list] = {}
+    whole = _keyer("total", tasks)
+    if partition == (True, True):
+        for entry in found.values():
+            _merge(everything, entry)
+    else:  # a fact can be in several groups: the totals from one pass over each kind
+        if partition[0]:
+            for entry in found.values():
+                _merge(everything, [entry[0], *entry[1:4], 0, 0, 0, 0, 0])
+        else:
+            _add(everything, next(results), whole, tasks, 3, 1)
+        if partition[1]:
+            for entry in found.values():
+                _merge(everything, [entry[0], 0, 0, 0, *entry[4:]])
+        else:
+            _add(everything, next(results), whole, tasks, 5, 4)
+    rows = {key: _row(key, entry) for key, entry in found.items()}
+    total = _row(None, everything.get(0) or [set(), 0, 0, 0, 0, 0, 0, 0, 0])
+    return rows, total
+
+
+def _merge(into: dict[Any, list], entry: list) -> None:
+    target = into.setdefault(0, [set(), 0, 0, 0, 0, 0, 0, 0, 0])
+    target[0] |= entry[0]
+    for index in range(1, 9):
+        target[index] += entry[index]
+
+
+def _row(key: Any, entry: list) -> Row:
+    return Row(key=key, label="", tasks=len(entry[0]),
+               **dict(zip(FIELDS, entry[1:], strict=True)))  # fmt: skip
+
+
+def totals(scope: Scope) -> Row:
+    """The scope's figures, counted once (not the sum of any grouping's rows)."""
+    _rows_by_task, total = _rows("total", scope, _tasks(scope))
+    total.label = _("Total")
+    return total
 
 
 def table(by: str, scope: Scope) -> Table:
@@ -276,7 +387,8 @@ def table(by: str, scope: Scope) -> Table:
     once, not the sum of the rows: see the module note)."""
     if by not in GROUPINGS:
         raise ValueError(by)
-    rows = _rows(by, scope)
+    rows, total = _rows(by, scope, _tasks(scope))
+    total.label = _("Total")
     labels = _labels(by, [k for k in rows if k is not None])
     for key, entry in rows.items():
         entry.label = labels.get(key, str(key)) if key is not None else _("Not recorded")
@@ -284,8 +396,6 @@ def table(by: str, scope: Scope) -> Table:
     ordered = sorted(
         rows.values(), key=lambda r: (r.key is None, str(r.key) if periods else r.label)
     )
-    total = _rows("total", scope).get(0) or Row(key=None, label="")
-    total.key, total.label = None, _("Total")
     return Table(by=by, scope=scope, rows=ordered, total=total)
 
 

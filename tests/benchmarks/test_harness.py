@@ -56,6 +56,7 @@ def test_runner_smoke(tmp_path):
     assert {"search.rebuild", "search.phrase", "search.two_words_filter"} <= names
     (recorded,) = [r for r in records if r["name"] == "search.record_while_indexed.latency"]
     assert recorded["stored_equals_sent"] and recorded["index_agrees"], recorded
+    assert {"stats.by_collector", "stats.by_month", "stats.xlsx_export_all"} <= names
     for item in records:
         if item["name"] not in ("machine", "total"):
             assert {

@@ -19,7 +19,7 @@ def test_collector_records_on_a_phone_and_manager_sees_it(live_server, page_fact
     sign_in(phone, live_server, "caiji01")
     assert phone.url.endswith("/collector/")
     # the home lists the task handed to the collector's unit; open it
-    phone.get_by_role("link", name=re.compile("征求《重庆市养犬管理条例")).click()
+    phone.get_by_role("link", name=re.compile("养犬管理条例（草案）》（二审稿）")).click()
     assert phone.get_by_text("截止时间").first.is_visible()
     phone.get_by_role("link", name="录入意见").click()
     phone.get_by_label("条款").fill("第九条第一款")
@@ -38,7 +38,7 @@ def test_collector_records_on_a_phone_and_manager_sees_it(live_server, page_fact
 
     desk = page_factory(1280, 900)
     sign_in(desk, live_server, "dianzhang")
-    desk.get_by_role("link", name=re.compile("征求《重庆市养犬管理条例")).first.click()
+    desk.get_by_role("link", name=re.compile("养犬管理条例（草案）》（二审稿）")).click()
     desk.get_by_role("link", name=re.compile("本联系点的意见")).click()
     assert desk.get_by_text("十五日太短，建议改为三十日，方便老年人办理。").is_visible()
     assert desk.console_errors == []

@@ -14,7 +14,7 @@ from tests.e2e.test_collect_on_phone import sign_in
 
 def open_review(page, base):
     page.goto(base + "/tasks/")
-    page.get_by_role("link", name=re.compile("征求《重庆市养犬管理条例")).first.click()
+    page.get_by_role("link", name=re.compile("养犬管理条例（草案）》（二审稿）")).click()
     page.get_by_role("link", name="审读与建议").click()
     assert page.get_by_role("heading", name="审读与建议").is_visible()
 
