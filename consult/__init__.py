@@ -22,6 +22,7 @@ MODEL_MODULES = (
     "consult.review.models",
     "consult.outcomes.models",
     "consult.search.models",
+    "consult.stats.models",
 )
 
 

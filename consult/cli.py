@@ -195,3 +195,19 @@ def search_sync() -> None:
     from consult.search.indexer import state_of
 
     click.echo(json.dumps({"applied": state_of().apply()}))
+
+
+@consult_cli.group("stats")
+def stats_cli() -> None:
+    """Statistics: the tables they keep for themselves."""
+
+
+@stats_cli.command("rebuild")
+@with_appcontext
+def stats_rebuild() -> None:
+    """Make the sources of every submitted suggestion again (after a bulk load)."""
+    from consult.stats import sources
+
+    count = sources.rebuild()
+    db.session.commit()
+    click.echo(f"Suggestion sources rebuilt: {count} rows.")

@@ -18,6 +18,7 @@ from consult.extensions import db
 from consult.org.models import Role, User
 from consult.outcomes.models import Notification, Outcome, SuggestionOutcome
 from consult.review.models import Submission, Suggestion
+from consult.stats import sources
 
 NEEDS_EXPLANATION = (Outcome.PARTIALLY_ADOPTED, Outcome.NOT_ADOPTED)
 
@@ -92,6 +93,7 @@ def record(suggestion: Suggestion, data: dict[str, Any], actor: User) -> Suggest
     before = {"outcome": suggestion.outcome}
     suggestion.outcome = outcome.value
     db.session.flush()
+    sources.record_outcome(suggestion)
     audit.record(actor, "suggestion.outcome", suggestion, before=before,
                  after={"outcome": outcome.value, "revision": entry.revision,
                         "landed_in": landed_in.citation if landed_in else None},

@@ -24,6 +24,7 @@ from consult.extensions import db
 from consult.org.models import Role, User
 from consult.review.duplicates import Grouping, group
 from consult.review.models import Submission, Suggestion, SuggestionStatus
+from consult.stats import sources
 
 REVIEWERS = (Role.MANAGER, Role.EXPERT)
 
@@ -387,8 +388,9 @@ def submit(task: ConsultationTask, actor: User, *, override_reason: str | None =
     db.session.add(submission)
     db.session.flush()
     for s in suggestions:
-        s.submission_id = submission.id
+        s.submission = submission
     db.session.flush()
+    sources.record(suggestions)  # whom each draws on, for the statistics
     audit.record(actor, "report.submit", submission,
                  after={"tracking_number": submission.tracking_number, "late": late,
                         "suggestions": [s.id for s in suggestions]},

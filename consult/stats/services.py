@@ -39,6 +39,7 @@ from consult.extensions import db
 from consult.org.models import ContactPoint, Legislature, Role, Unit, User
 from consult.outcomes.models import Outcome
 from consult.review.models import Submission, Suggestion, suggestion_authors
+from consult.stats.models import SuggestionSource
 
 GROUPINGS = ("legislature", "point", "unit", "collector", "expert", "draft", "task", "month",
              "year")  # fmt: skip
@@ -135,6 +136,7 @@ def _bounds(scope: Scope) -> tuple[datetime | None, datetime | None]:
 COMMENT_PARTITIONS = ("legislature", "point", "unit", "collector", "draft", "task", "month",
                       "year", "total")  # fmt: skip
 SUGGESTION_PARTITIONS = ("legislature", "point", "draft", "task", "month", "year", "total")
+SOURCE_KINDS = ("unit", "collector", "expert")  # read from ``suggestion_sources``
 COMMENT_COLUMNS = {
     "point": (Comment.point_id,),
     "unit": (Comment.point_id, Comment.unit_id),
@@ -205,23 +207,23 @@ def _outcome_counts(column):
 def _suggestion_query(by: str, scope: Scope) -> Select:
     """(task_id, *the grouping's columns, submitted, adopted, partly, not adopted, pending)."""
     low, high = _bounds(scope)
+    if by in SOURCE_KINDS:  # once for each unit, collector or author it draws on
+        source = SuggestionSource
+        query = select(source.task_id, source.key_id, *_outcome_counts(source.outcome)).where(
+            source.kind == by
+        )
+        for column, value in ((source.point_id, scope.point_id), (source.task_id, scope.task_id)):
+            if value is not None:
+                query = query.where(column == value)
+        if low is not None:
+            query = query.where(source.submitted_at >= low)
+        if high is not None:
+            query = query.where(source.submitted_at < high)
+        return query.group_by(source.task_id, source.key_id)
     dated = low is not None or high is not None or by in ("month", "year")
     columns: tuple = ()
     query = select(Suggestion.task_id)
-    if by in ("unit", "collector"):  # once for each unit (collector) its comments come from
-        wanted = (Comment.unit_id,) if by == "unit" else (Comment.unit_id, Comment.collector_id)
-        sources = (
-            select(Comment.suggestion_id, *wanted)
-            .where(Comment.status == CommentStatus.ACTIVE, Comment.suggestion_id.is_not(None))
-            .group_by(Comment.suggestion_id, Comment.point_id, *wanted)
-            .subquery()
-        )
-        columns = (sources.c.unit_id,) if by == "unit" else (sources.c.collector_id,)
-        query = query.join(sources, sources.c.suggestion_id == Suggestion.id)
-    elif by == "expert":
-        columns = (suggestion_authors.c.user_id,)
-        query = query.join(suggestion_authors, suggestion_authors.c.suggestion_id == Suggestion.id)
-    elif by == "point":
+    if by == "point":
         columns = (Suggestion.point_id,)
     elif by in ("month", "year"):
         columns = (Submission.submitted_at,)
@@ -296,12 +298,14 @@ FIELDS = ("comments", "distinct", "people", "suggestions", "adopted", "partially
           "not_adopted", "pending")  # fmt: skip
 
 
-def _parts(scope: Scope, tasks: dict[int, tuple[int, int]]) -> list[tuple[int, int] | None]:
+def _parts(
+    by: str, scope: Scope, tasks: dict[int, tuple[int, int]]
+) -> list[tuple[int, int] | None]:
     """Ranges of task ids that split the comment pass in about equal parts, one a thread."""
     threads = current_app.config.get("STATS_THREADS", 2)
     ids = sorted(tasks)
-    if threads <= 1 or len(ids) < 2 or scope.task_id is not None:
-        return [None]
+    if threads <= 1 or len(ids) < 2 or scope.task_id is not None or by == "expert":
+        return [None]  # (the expert pass reads the merged comments in suggestion order)
     size = -(-len(ids) // threads)
     return [
         (chunk[0], chunk[-1]) for chunk in (ids[i : i + size] for i in range(0, len(ids), size))
@@ -327,7 +331,7 @@ def _rows(by: str, scope: Scope, tasks: dict[int, tuple[int, int]]) -> tuple[dic
     """The figures per key of the grouping, and the scope's totals (counted once)."""
     if not tasks:
         return {}, _row(None, [set(), 0, 0, 0, 0, 0, 0, 0, 0])
-    parts = _parts(scope, tasks)
+    parts = _parts(by, scope, tasks)
     partition = by in COMMENT_PARTITIONS, by in SUGGESTION_PARTITIONS
     queries = [_comment_query(by, scope, part) for part in parts]
     queries.append(_suggestion_query(by, scope))

@@ -228,3 +228,22 @@ def test_bad_parameters_name_the_field(w, app):
     sign_in(w.client, w.legislature)
     page = w.client.get("/stats/", query_string={"from": "2026-02-01", "to": "2026-01-01"})
     assert page.status_code == 200 and "is-invalid" in page.get_data(as_text=True)
+
+
+def test_the_kept_sources_are_what_a_rebuild_makes(w, runner):
+    """The sources written at submission and outcome equal those made again from scratch."""
+    from consult.stats.models import SuggestionSource
+
+    def kept():
+        db.session.expire_all()
+        return sorted(
+            (r.suggestion_id, r.kind, r.key_id or 0, r.task_id, r.point_id, r.outcome or "")
+            for r in db.session.scalars(select(SuggestionSource))
+        )
+
+    before = kept()
+    assert {kind for _s, kind, *_rest in before} == {"unit", "collector", "expert"}
+    assert "partially_adopted" in {row[-1] for row in before}  # outcomes followed
+    result = runner.invoke(args=["consult", "stats", "rebuild"])
+    assert result.exit_code == 0 and f"{len(before)} rows" in result.output
+    assert kept() == before
