@@ -72,6 +72,8 @@ def run(ctx: Context):
                 import_seconds += time.perf_counter() - start
             stored = db.session.scalar(select(func.count()).select_from(Comment))
             backend = db.engine.dialect.name
+        # Its applier thread would outlive the folder the index is in.
+        app.extensions["consult_search"].stop()
     yield record(ctx, "import.check_rows", [len(comments) / check_seconds], "rows/s",
                  rows=len(comments), database=backend)  # fmt: skip
     yield record(ctx, "import.import_rows", [len(comments) / import_seconds], "rows/s",

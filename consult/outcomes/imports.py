@@ -57,8 +57,10 @@ def template(task: ConsultationTask, user: User) -> bytes:
     sheet.append([COLUMNS[k][0] for k in COLUMNS])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for s in in_clause_order(services.task_suggestions(task, user)):
-        entry = services.current(s)
+    suggestions = in_clause_order(services.task_suggestions(task, user))
+    recorded = services.histories(suggestions)
+    for s in suggestions:
+        entry = recorded[s.id][0] if recorded[s.id] else None
         sheet.append([safe_cell(v) for v in (
             s.id, ZH_OF[entry.outcome] if entry else None, entry.explanation if entry else None,
             entry.landed_in.citation if entry and entry.landed_in else None, s.point.name,

@@ -147,11 +147,17 @@ def mark_read(user: User) -> int:
     return result.rowcount or 0
 
 
-def history(suggestion: Suggestion) -> list[SuggestionOutcome]:
-    return list(db.session.scalars(
-        select(SuggestionOutcome).where(SuggestionOutcome.suggestion_id == suggestion.id)
-        .order_by(SuggestionOutcome.revision.desc())
-    ))  # fmt: skip
+def histories(suggestions: list[Suggestion]) -> dict[int, list[SuggestionOutcome]]:
+    """Every recording of each suggestion's outcome, newest first, in one query."""
+    found: dict[int, list[SuggestionOutcome]] = {s.id: [] for s in suggestions}
+    if found:
+        for entry in db.session.scalars(
+            select(SuggestionOutcome)
+            .where(SuggestionOutcome.suggestion_id.in_(list(found)))
+            .order_by(SuggestionOutcome.suggestion_id, SuggestionOutcome.revision.desc())
+        ):
+            found[entry.suggestion_id].append(entry)
+    return found
 
 
 # -- the legislature's inbox --------------------------------------------------------------------
@@ -254,10 +260,11 @@ def public_page(task: ConsultationTask) -> dict[str, Any]:
                                  Suggestion.submission_id.is_not(None))
     )))  # fmt: skip
     clauses: dict[int | None, dict[str, Any]] = {}
+    recorded = histories(suggestions)
     for s in suggestions:
         entry = clauses.setdefault(s.clause_id, {"clause": s.clause, "suggestions": []})
-        current_entry = current(s)
-        entry["suggestions"].append({"suggestion": s, "outcome": current_entry})
+        newest = recorded[s.id][0] if recorded[s.id] else None
+        entry["suggestions"].append({"suggestion": s, "outcome": newest})
     for clause_id, entry in clauses.items():
         entry["comments"], entry["people"] = spoke.get(clause_id, (0, 0))
     return {"totals": totals(Scope(task_id=task.id)), "clauses": list(clauses.values()),

@@ -74,11 +74,12 @@ def task_reports(task_id: int):
         decided[s.point_id] = sum(
             1 for x in s.suggestions if x.outcome and Outcome(x.outcome).decided
         )
+    recorded = services.histories(suggestions)
     return render_template(
         "outcomes/task.html", task=task, submissions=submissions, submission=submission,
         suggestions=suggestions, proposals=assist.proposals(suggestions),
-        current={s.id: services.current(s) for s in suggestions},
-        history={s.id: services.history(s) for s in suggestions},
+        current={i: found[0] if found else None for i, found in recorded.items()},
+        history=recorded,
         decided=decided, totals=totals, labels=OUTCOME_LABELS, confirm=ConfirmForm(),
     )  # fmt: skip
 

@@ -144,6 +144,7 @@ class SearchState:
     _wake: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _pid: int = 0
+    _stopped: bool = False
 
     @property
     def backend(self):
@@ -173,7 +174,7 @@ class SearchState:
                     return applied
 
     def notify(self) -> None:
-        if self.app.config["SEARCH_APPLY"] == "inline":
+        if self.app.config["SEARCH_APPLY"] == "inline" or self._stopped:
             self.apply()
             return
         self._ensure_thread()
@@ -188,10 +189,19 @@ class SearchState:
         self._thread.start()
         atexit.register(self._at_exit)
 
+    def stop(self) -> None:
+        """End the background applier once it has applied what is left (an app being let go
+        of, e.g. with its instance folder); later changes are applied inline."""
+        self._stopped = True
+        self._wake.set()
+        if self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout=30)
+
     def _run(self) -> None:
         while True:
             self._wake.wait(POLL_SECONDS)
-            time.sleep(COALESCE_SECONDS)
+            if not self._stopped:
+                time.sleep(COALESCE_SECONDS)
             self._wake.clear()
             try:
                 with self.app.app_context():
@@ -199,6 +209,8 @@ class SearchState:
             except Exception:  # keep applying later; the outbox keeps the rows
                 logger.exception("search: applying the outbox failed; will retry")
                 time.sleep(1.0)
+            if self._stopped:
+                return
 
     def _at_exit(self) -> None:
         if self._pid == os.getpid():

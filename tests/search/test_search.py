@@ -296,3 +296,24 @@ def test_suggestions_reach_the_legislature_only_when_the_report_is_submitted(w):
     db.session.commit()
     assert ids(search(w.legislature, query), "suggestion") == [w.suggestion2.id]
     assert search(w.manager_b, query).total == 0
+
+
+def test_a_stopped_background_applier_ends_and_later_changes_apply_at_once(w):
+    from consult.comments import services as comments
+
+    state = w.app.extensions["consult_search"]
+    w.app.config["SEARCH_APPLY"] = "background"
+    first = comments.record_comment(
+        w.task, {"clause": None, "body": "后台线程索引的意见", "channel": "visit"}, w.collector
+    )
+    db.session.commit()
+    thread = state._thread
+    assert thread is not None and thread.is_alive()
+    state.stop()  # applies what is left, then the thread ends
+    assert not thread.is_alive()
+    assert ids(search(w.collector, {"q": "后台线程"})) == [first.id]
+    second = comments.record_comment(
+        w.task, {"clause": None, "body": "停止之后的意见", "channel": "visit"}, w.collector
+    )
+    db.session.commit()
+    assert ids(search(w.collector, {"q": "停止之后"})) == [second.id]  # applied inline
