@@ -28,7 +28,7 @@ from consult.consultations.forms import CommentForm, ImportForm, TaskForm
 from consult.consultations.models import ConsultationTask, TaskState
 from consult.core.auth import roles_required
 from consult.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from consult.core.forms import ConfirmForm, apply_errors, submit
+from consult.core.forms import ConfirmForm, apply_errors, check_upload, submit
 from consult.core.http import XLSX, content_disposition
 from consult.core.pagination import paginate
 from consult.drafts import services as drafts
@@ -362,29 +362,21 @@ def import_comments(task_id: int):
     task = services.task_or_404(task_id, current_user)
     services.require_record(task, current_user)
     form = ImportForm()
-    status = 200
-    checked = None
-    pending = None
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            checked = imports.check(task, upload.read(), upload.filename, current_user)
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-            status = 422
-        else:
-            if checked.ok:
-                pending = CommentImport(
-                    task_id=task.id, point_id=current_user.point_id, user_id=current_user.id,
-                    filename=upload.filename[:255], rows=imports.rows_for_storage(checked),
-                    duplicates=checked.duplicates,
-                )  # fmt: skip
-                db.session.add(pending)
-                db.session.commit()
-            else:
-                status = 422
-    elif form.is_submitted():
-        status = 422
+
+    def stage(checked, filename: str) -> CommentImport:
+        pending = CommentImport(
+            task_id=task.id, point_id=current_user.point_id, user_id=current_user.id,
+            filename=filename[:255], rows=imports.rows_for_storage(checked),
+            duplicates=checked.duplicates,
+        )  # fmt: skip
+        db.session.add(pending)
+        return pending
+
+    checked, pending, status = check_upload(
+        form, lambda data, name: imports.check(task, data, name, current_user), stage
+    )
+    if pending is not None:
+        db.session.commit()
     return render_template(
         "comments/import.html", task=task, form=form, checked=checked, pending=pending,
         confirm=ConfirmForm(),

@@ -73,3 +73,21 @@ def submit(form: FlaskForm, action: Callable[[], Any]) -> Submission:
             apply_errors(form, exc)
             return Submission(False, status=422)
     return Submission(False, status=422 if form.is_submitted() else 200)
+
+
+def check_upload(form: FlaskForm, check: Callable[[bytes, str], Any],
+                 stage: Callable[[Any, str], Any]) -> tuple[Any, Any, int]:  # fmt: skip
+    """The first step of a spreadsheet import page: validate the form's ``file``, check every
+    row, and stage a sheet that passed. Returns (checked, staged, status): a file that cannot
+    be read or has bad rows is 422 and stages nothing; the caller commits what was staged."""
+    if not form.validate_on_submit():
+        return None, None, 422 if form.is_submitted() else 200
+    upload = form.file.data
+    try:
+        checked = check(upload.read(), upload.filename)
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return None, None, 422
+    if not checked.ok:
+        return checked, None, 422
+    return checked, stage(checked, upload.filename), 200

@@ -13,14 +13,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import select
 
 from consult.consultations import services as tasks
+from consult.consultations.forms import ImportForm
 from consult.consultations.models import ConsultationTask
 from consult.core.auth import roles_required
 from consult.core.errors import Conflict, NotFound, ValidationFailed
-from consult.core.forms import ConfirmForm, apply_errors
+from consult.core.forms import ConfirmForm, check_upload
 from consult.core.http import XLSX, content_disposition
 from consult.core.pagination import paginate
 from consult.drafts.models import VersionStatus
@@ -33,13 +33,6 @@ from consult.review.services import in_clause_order
 
 bp = Blueprint("outcomes", __name__)
 STAFF = (Role.LEGISLATURE,)
-
-
-class OutcomeSheetForm(ConfirmForm):
-    file = FileField(
-        "XLSX / CSV",
-        validators=[FileRequired(), FileAllowed(["xlsx", "csv"], "Upload an .xlsx or .csv file.")],
-    )
 
 
 def _staff_task(task_id: int) -> ConsultationTask:
@@ -142,23 +135,14 @@ def outcome_sheet(task_id: int):
 @roles_required(*STAFF)
 def import_outcomes(task_id: int):
     task = _staff_task(task_id)
-    form = OutcomeSheetForm()
-    status, checked, pending = 200, None, None
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            checked = imports.check(task, upload.read(), upload.filename, current_user)
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-            status = 422
-        else:
-            if checked.ok:
-                pending = imports.stage(task, checked, upload.filename, current_user)
-                db.session.commit()
-            else:
-                status = 422
-    elif form.is_submitted():
-        status = 422
+    form = ImportForm()
+    checked, pending, status = check_upload(
+        form,
+        lambda data, name: imports.check(task, data, name, current_user),
+        lambda checked, name: imports.stage(task, checked, name, current_user),
+    )
+    if pending is not None:
+        db.session.commit()
     return render_template(
         "outcomes/import.html", task=task, form=form, checked=checked, pending=pending,
         confirm=ConfirmForm(), names={o.value: o.label for o in Outcome},

@@ -12,7 +12,7 @@ from typing import IO, Any
 from flask_babel import lazy_gettext as _l
 
 from consult.core.spreadsheets import safe_cell, write_csv
-from consult.stats.services import GROUPINGS, Row, Table
+from consult.stats.services import Row, Table
 
 COLUMNS = (
     ("label", _l("Group")),
@@ -92,6 +92,3 @@ def xlsx_file(results: list[Table]) -> IO[bytes]:
     workbook.save(handle)
     handle.seek(0)
     return handle
-
-
-__all__ = ["COLUMNS", "GROUPINGS", "GROUPING_LABELS", "as_json", "csv_bytes", "xlsx_file"]
