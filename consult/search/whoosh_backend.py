@@ -4,10 +4,10 @@ The index stores no text: snippets are cut from the rows SQL returns. It stores 
 document's key and signature (so ``search verify`` can compare it with the database), and
 indexes the filter fields as IDs and the audience as keywords.
 
-Speed, after SEARCH.md: a searcher is opened once per process and refreshed, never per
-request; filters and the audience join the query as constant-score terms; phrases are
-looked up as adjacent word pairs; only one process writes at a time (the index lock), and it
-never waits for it.
+Speed, after SEARCH.md: a searcher is opened once per process and again after each change
+to the index, never per request; filters and the audience join the query as constant-score
+terms; phrases are looked up as adjacent word pairs; only one process writes at a time (the
+index lock), and it never waits for it.
 """
 
 from __future__ import annotations
@@ -144,12 +144,17 @@ class WhooshBackend:
     # -- searching -------------------------------------------------------------------------
 
     def _current(self):
-        """This process's searcher, refreshed when the index has a new generation."""
-        if self._searcher is None:
-            self._searcher = self.index.searcher()
-        elif not self._searcher.up_to_date():
-            self._searcher = self._searcher.refresh()
-        return self._searcher
+        """This process's searcher, opened again when the index has a new generation.
+
+        Not ``Searcher.refresh()``: it reuses the reader of every segment that is still
+        there, with the deletions it had when first read, so a document deleted or replaced
+        since (a comment withdrawn or edited, a rebuilt index) would still be found.
+        A searcher in use by another thread is left to finish; it closes when dropped.
+        """
+        searcher = self._searcher
+        if searcher is None or not searcher.up_to_date():
+            searcher = self._searcher = self.index.searcher()
+        return searcher
 
     def search(
         self,
