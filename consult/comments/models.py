@@ -139,15 +139,20 @@ class Comment(db.Model):
         UniqueConstraint("task_id", "point_id", "dedupe_key"),
         Index("ix_comments_task_id_point_id_status", "task_id", "point_id", "status"),
         Index("ix_comments_task_id_clause_id", "task_id", "clause_id"),
-        # Cover the statistics' passes over comments, which then never read the table: by
-        # task and point, unit, collector (in this order, so grouping needs no sorting); by
-        # task and day; and the comments merged into each suggestion.
-        Index("ix_comments_stats", "status", "task_id", "point_id", "unit_id", "collector_id",
-              "recorded_on", "duplicate_of_id", "participants"),
+        # Cover the statistics' passes over comments, which then never read the table, in
+        # the order they group in (so grouping needs no sorting): by task and point; by task
+        # and day; by unit, and by collector, then task; the comments merged into each
+        # suggestion.
+        Index("ix_comments_stats", "status", "task_id", "point_id", "recorded_on",
+              "duplicate_of_id", "participants"),
         Index("ix_comments_stats_day", "status", "task_id", "recorded_on", "duplicate_of_id",
               "participants"),
-        Index("ix_comments_stats_merged", "status", "suggestion_id", "point_id", "unit_id",
-              "collector_id", "task_id", "recorded_on", "duplicate_of_id", "participants"),
+        Index("ix_comments_stats_unit", "status", "unit_id", "task_id", "recorded_on",
+              "duplicate_of_id", "participants", "point_id"),
+        Index("ix_comments_stats_collector", "status", "collector_id", "task_id", "recorded_on",
+              "duplicate_of_id", "participants", "point_id"),
+        Index("ix_comments_stats_merged", "status", "suggestion_id", "task_id", "recorded_on",
+              "duplicate_of_id", "participants", "point_id"),
     )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)

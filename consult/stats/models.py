@@ -24,7 +24,8 @@ class SuggestionSource(db.Model):
 
     __tablename__ = "suggestion_sources"
     __table_args__ = (
-        Index("ix_suggestion_sources_stats", "kind", "task_id", "key_id", "outcome", "point_id",
+        # In the order the statistics group them: by unit, collector or author, then task.
+        Index("ix_suggestion_sources_stats", "kind", "key_id", "task_id", "outcome", "point_id",
               "submitted_at"),
     )  # fmt: skip
 

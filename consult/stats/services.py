@@ -85,6 +85,9 @@ class Scope:
     task_id: int | None = None
     start: date | None = None
     end: date | None = None
+    # Set by ``_tasks``: the legislature's tasks are not all tasks, so the passes summed
+    # over tasks in SQL are restricted to them (otherwise no condition is needed).
+    narrowed: bool = field(default=False, compare=False, repr=False)
 
 
 @dataclass
@@ -130,7 +133,10 @@ def _bounds(scope: Scope) -> tuple[datetime | None, datetime | None]:
 # in the order of an index that covers the pass (``ix_comments_stats*``), so that neither the
 # table is read nor any sorting done. What follows from those columns — the task's
 # legislature and draft, a day's month and year — is worked out here from a few thousand
-# grouped rows, and the large tables are never joined to the tasks.
+# grouped rows, and the large tables are never joined to the tasks. By unit, collector and
+# expert (``KEYED``), the passes are grouped by the group itself instead, each group's tasks
+# coming back as one list, so that a few hundred rows come back rather than one per task
+# and group; the comment pass is split over threads by ranges of the task (or the key).
 
 # Groupings in which each fact falls in exactly one group: the scope's totals are their sums.
 COMMENT_PARTITIONS = ("legislature", "point", "unit", "collector", "draft", "task", "month",
@@ -139,17 +145,29 @@ SUGGESTION_PARTITIONS = ("legislature", "point", "draft", "task", "month", "year
 SOURCE_KINDS = ("unit", "collector", "expert")  # read from ``suggestion_sources``
 COMMENT_COLUMNS = {
     "point": (Comment.point_id,),
-    "unit": (Comment.point_id, Comment.unit_id),
-    "collector": (Comment.point_id, Comment.unit_id, Comment.collector_id),
     "month": (Comment.recorded_on,),
     "year": (Comment.recorded_on,),
 }
+# Groupings with hundreds of groups each present in most tasks: one row per (task, group)
+# would be tens of thousands of rows, so these passes are grouped by the group in SQL (in
+# the order of an index led by it) and bring each group's tasks back as one list.
+KEYED = {"unit": Comment.unit_id, "collector": Comment.collector_id, "expert": None}
 
 
-def _comment_filters(query: Select, scope: Scope, part: tuple[int, int] | None) -> Select:
-    query = query.where(Comment.status == CommentStatus.ACTIVE)
-    if part is not None:  # one range of task ids, when the pass is split across threads
-        query = query.where(Comment.task_id.between(*part))
+Part = tuple[Any, int | None, int | None] | None  # (column, low, high): one thread's range
+
+
+def _in_part(query: Select, part: Part) -> Select:
+    """One range of a column's values, when the pass is split across threads (the values
+    NULL, for a part without bounds)."""
+    if part is None:
+        return query
+    column, low, high = part
+    return query.where(column.is_(None) if low is None else column.between(low, high))
+
+
+def _comment_filters(query: Select, scope: Scope, part: Part) -> Select:
+    query = _in_part(query.where(Comment.status == CommentStatus.ACTIVE), part)
     if scope.point_id is not None:
         query = query.where(Comment.point_id == scope.point_id)
     if scope.task_id is not None:
@@ -170,30 +188,68 @@ def _counts():
     )
 
 
-def _comment_query(by: str, scope: Scope, part: tuple[int, int] | None = None) -> Select:
+def _comment_query(by: str, scope: Scope, part: Part = None) -> Select:
     """(task_id, *the grouping's columns, raw, distinct, people)."""
-    if by == "expert":  # the comments merged into each suggestion, then its authors
-        merged = _comment_filters(
-            select(Comment.suggestion_id, func.max(Comment.task_id).label("task_id"),
-                   *(c.label(n) for c, n in zip(_counts(), ("raw", "distinct", "people"),
-                                                strict=True)))
-            .where(Comment.suggestion_id.is_not(None)),
-            scope, part,
-        ).group_by(Comment.suggestion_id).subquery()  # fmt: skip
-        return (
-            select(merged.c.task_id, suggestion_authors.c.user_id, func.sum(merged.c.raw),
-                   func.sum(merged.c.distinct), func.sum(merged.c.people))
-            .join(suggestion_authors, suggestion_authors.c.suggestion_id == merged.c.suggestion_id)
-            .group_by(merged.c.task_id, suggestion_authors.c.user_id)
-        )  # fmt: skip
     columns = COMMENT_COLUMNS.get(by, ())
     query = _comment_filters(select(Comment.task_id, *columns, *_counts()), scope, part)
     return query.group_by(Comment.task_id, *columns)
 
 
+def _task_list(column, *, distinct: bool = False):
+    """A group's task ids as one value: PostgreSQL's array, SQLite's comma-separated text."""
+    value = column.distinct() if distinct else column
+    if db.engine.dialect.name == "postgresql":
+        return func.array_agg(value)
+    return func.group_concat(value)
+
+
+def _task_ids(value: Any) -> set[int]:
+    if not value:
+        return set()
+    if isinstance(value, str):
+        return set(map(int, value.split(",")))
+    return set(value)
+
+
+def _keyed_comment_query(by: str, scope: Scope, part: Part) -> Select:
+    """(key, its tasks, raw, distinct, people): one row per unit, collector or author.
+
+    Its rows are summed over tasks in SQL, so another legislature's tasks are left out
+    there (the passes by task leave them out as their rows are read)."""
+    names = ("raw", "distinct", "people")
+    counts = [c.label(n) for c, n in zip(_counts(), names, strict=True)]
+
+    def filters(query: Select) -> Select:
+        query = _comment_filters(query, scope, part)
+        if scope.narrowed:
+            query = query.where(Comment.task_id.in_(_scope_tasks(scope)))
+        return query
+
+    if by == "expert":  # the comments merged into each suggestion, then its authors
+        merged = filters(
+            select(Comment.suggestion_id, func.max(Comment.task_id).label("task_id"), *counts)
+            .where(Comment.suggestion_id.is_not(None))
+        ).group_by(Comment.suggestion_id).subquery()  # fmt: skip
+        return (
+            select(suggestion_authors.c.user_id, _task_list(merged.c.task_id, distinct=True),
+                   *(func.sum(merged.c[n]) for n in names))
+            .join(suggestion_authors, suggestion_authors.c.suggestion_id == merged.c.suggestion_id)
+            .group_by(suggestion_authors.c.user_id)
+        )  # fmt: skip
+    column = KEYED[by]
+    inner = (
+        filters(select(column.label("key"), Comment.task_id, *counts))
+        .group_by(column, Comment.task_id)
+        .subquery()
+    )
+    return select(
+        inner.c.key, _task_list(inner.c.task_id), *(func.sum(inner.c[n]) for n in names)
+    ).group_by(inner.c.key)
+
+
 def _outcome_counts(column):
-    def count(test):
-        return func.coalesce(func.sum(case((test, 1), else_=0)), 0)
+    def count(test):  # count(CASE … THEN 1 END): cheaper per row than sum(CASE … ELSE 0)
+        return func.count(case((test, 1)))
 
     return (
         func.count(),
@@ -208,18 +264,7 @@ def _suggestion_query(by: str, scope: Scope) -> Select:
     """(task_id, *the grouping's columns, submitted, adopted, partly, not adopted, pending)."""
     low, high = _bounds(scope)
     if by in SOURCE_KINDS:  # once for each unit, collector or author it draws on
-        source = SuggestionSource
-        query = select(source.task_id, source.key_id, *_outcome_counts(source.outcome)).where(
-            source.kind == by
-        )
-        for column, value in ((source.point_id, scope.point_id), (source.task_id, scope.task_id)):
-            if value is not None:
-                query = query.where(column == value)
-        if low is not None:
-            query = query.where(source.submitted_at >= low)
-        if high is not None:
-            query = query.where(source.submitted_at < high)
-        return query.group_by(source.task_id, source.key_id)
+        return _keyed_source_query(by, scope)
     dated = low is not None or high is not None or by in ("month", "year")
     columns: tuple = ()
     query = select(Suggestion.task_id)
@@ -243,6 +288,32 @@ def _suggestion_query(by: str, scope: Scope) -> Select:
     return query.group_by(Suggestion.task_id, *columns)
 
 
+def _keyed_source_query(by: str, scope: Scope) -> Select:
+    """(key, its tasks, submitted, adopted, partly, not adopted, pending) from the sources
+    of the submitted suggestions, one row per unit, collector or author."""
+    low, high = _bounds(scope)
+    source = SuggestionSource
+    query = select(
+        source.key_id, _task_list(source.task_id, distinct=True), *_outcome_counts(source.outcome)
+    ).where(source.kind == by)
+    if scope.narrowed:
+        query = query.where(source.task_id.in_(_scope_tasks(scope)))
+    for column, value in ((source.point_id, scope.point_id), (source.task_id, scope.task_id)):
+        if value is not None:
+            query = query.where(column == value)
+    if low is not None:
+        query = query.where(source.submitted_at >= low)
+    if high is not None:
+        query = query.where(source.submitted_at < high)
+    return query.group_by(source.key_id)
+
+
+def _scope_tasks(scope: Scope) -> Select:
+    return select(ConsultationTask.id).where(
+        ConsultationTask.legislature_id == scope.legislature_id
+    )
+
+
 def _tasks(scope: Scope) -> dict[int, tuple[int, int]]:
     """Task id → (legislature id, draft id), for the tasks in scope."""
     query = select(
@@ -250,8 +321,12 @@ def _tasks(scope: Scope) -> dict[int, tuple[int, int]]:
     ).join(DraftVersion, DraftVersion.id == ConsultationTask.draft_version_id)
     if scope.legislature_id is not None:
         query = query.where(ConsultationTask.legislature_id == scope.legislature_id)
-    return {task_id: (legislature_id, draft_id) for task_id, legislature_id, draft_id in
-            db.session.execute(query)}  # fmt: skip
+    found = {task_id: (legislature_id, draft_id) for task_id, legislature_id, draft_id in
+             db.session.execute(query)}  # fmt: skip
+    scope.narrowed = scope.legislature_id is not None and len(found) < (
+        db.session.scalar(select(func.count()).select_from(ConsultationTask)) or 0
+    )
+    return found
 
 
 def _keyer(by: str, tasks: dict[int, tuple[int, int]]):
@@ -294,21 +369,48 @@ def _add(found: dict[Any, list], rows, key_of, tasks, width: int, offset: int) -
             entry[index] += int(value or 0)
 
 
+def _add_keyed(found: dict[Any, list], rows, key_of, tasks, width: int, offset: int) -> None:
+    """Sum rows (key, its task list, counts) into ``found`` (a key's rows from several parts
+    are merged: their tasks joined, their counts added)."""
+    for key, task_list, *values in rows:
+        entry = found.get(key)
+        if entry is None:
+            entry = found[key] = [set(), 0, 0, 0, 0, 0, 0, 0, 0]
+        entry[0] |= _task_ids(task_list)
+        for index, value in enumerate(values, start=offset):
+            entry[index] += int(value or 0)
+
+
 FIELDS = ("comments", "distinct", "people", "suggestions", "adopted", "partially_adopted",
           "not_adopted", "pending")  # fmt: skip
 
 
-def _parts(
-    by: str, scope: Scope, tasks: dict[int, tuple[int, int]]
-) -> list[tuple[int, int] | None]:
-    """Ranges of task ids that split the comment pass in about equal parts, one a thread."""
+def _parts(by: str, scope: Scope, tasks: dict[int, tuple[int, int]]) -> list[Part]:
+    """Ranges that split the comment pass in about equal parts, one a thread: of task ids,
+    or for the keyed groupings of the key (the order of their index), with a part of its
+    own for comments without one."""
     threads = current_app.config.get("STATS_THREADS", 2)
+    if threads <= 1 or scope.task_id is not None:
+        return [None]
+    if by in KEYED:
+        column = KEYED[by] if by != "expert" else Comment.suggestion_id
+        low, high = (  # each its own subquery: one step down the index, not a scan
+            db.session.scalar(select(bound(column)).where(Comment.status == CommentStatus.ACTIVE))
+            for bound in (func.min, func.max)
+        )
+        parts: list[Part] = [] if by == "expert" else [(column, None, None)]
+        if low is None:
+            return parts or [None]
+        size = -(-(high - low + 1) // threads)
+        return parts + [(column, start, min(high, start + size - 1))
+                        for start in range(low, high + 1, size)]  # fmt: skip
     ids = sorted(tasks)
-    if threads <= 1 or len(ids) < 2 or scope.task_id is not None or by == "expert":
-        return [None]  # (the expert pass reads the merged comments in suggestion order)
+    if len(ids) < 2:
+        return [None]
     size = -(-len(ids) // threads)
     return [
-        (chunk[0], chunk[-1]) for chunk in (ids[i : i + size] for i in range(0, len(ids), size))
+        (Comment.task_id, chunk[0], chunk[-1])
+        for chunk in (ids[i : i + size] for i in range(0, len(ids), size))
     ]
 
 
@@ -333,18 +435,21 @@ def _rows(by: str, scope: Scope, tasks: dict[int, tuple[int, int]]) -> tuple[dic
         return {}, _row(None, [set(), 0, 0, 0, 0, 0, 0, 0, 0])
     parts = _parts(by, scope, tasks)
     partition = by in COMMENT_PARTITIONS, by in SUGGESTION_PARTITIONS
-    queries = [_comment_query(by, scope, part) for part in parts]
-    queries.append(_suggestion_query(by, scope))
-    if not partition[0]:
-        queries.append(_comment_query("total", scope))
+    keyed = by in KEYED
+    comment_query = _keyed_comment_query if keyed else _comment_query
+    # The longest passes first, so that the threads finish together.
+    queries = {"comments total": _comment_query("total", scope)} if not partition[0] else {}
+    queries |= {f"comments {n}": comment_query(by, scope, part) for n, part in enumerate(parts)}
+    queries["suggestions"] = _suggestion_query(by, scope)
     if not partition[1]:
-        queries.append(_suggestion_query("total", scope))
-    results = iter(_run(queries))
+        queries["suggestions total"] = _suggestion_query("total", scope)
+    results = dict(zip(queries, _run(list(queries.values())), strict=True))
     found: dict[Any, list] = {}
     key_of = _keyer(by, tasks)
-    for _part in parts:
-        _add(found, next(results), key_of, tasks, 3, 1)
-    _add(found, next(results), key_of, tasks, 5, 4)
+    add = _add_keyed if keyed else _add
+    for n in range(len(parts)):
+        add(found, results[f"comments {n}"], key_of, tasks, 3, 1)
+    add(found, results["suggestions"], key_of, tasks, 5, 4)
     everything: dict[Any, list] = {}
     whole = _keyer("total", tasks)
     if partition == (True, True):
@@ -355,12 +460,12 @@ def _rows(by: str, scope: Scope, tasks: dict[int, tuple[int, int]]) -> tuple[dic
             for entry in found.values():
                 _merge(everything, [entry[0], *entry[1:4], 0, 0, 0, 0, 0])
         else:
-            _add(everything, next(results), whole, tasks, 3, 1)
+            _add(everything, results["comments total"], whole, tasks, 3, 1)
         if partition[1]:
             for entry in found.values():
                 _merge(everything, [entry[0], 0, 0, 0, *entry[4:]])
         else:
-            _add(everything, next(results), whole, tasks, 5, 4)
+            _add(everything, results["suggestions total"], whole, tasks, 5, 4)
     rows = {key: _row(key, entry) for key, entry in found.items()}
     total = _row(None, everything.get(0) or [set(), 0, 0, 0, 0, 0, 0, 0, 0])
     return rows, total

@@ -71,7 +71,9 @@ def _month(moment: datetime, fmt: str) -> str:
     return moment.astimezone(ZONE).strftime(fmt)
 
 
-def expected(by: str, point_id=None, start=None) -> dict[str, dict[str, object]]:
+def expected(
+    by: str, point_id=None, start=None, legislature_id=None
+) -> dict[str, dict[str, object]]:
     """Every figure of the grouping, counted in Python from the ORM rows themselves."""
     comment_keys = {
         "legislature": lambda c: [c.task.legislature_id], "point": lambda c: [c.point_id],
@@ -96,6 +98,8 @@ def expected(by: str, point_id=None, start=None) -> dict[str, dict[str, object]]
     for c in db.session.scalars(select(Comment)):
         if c.status != CommentStatus.ACTIVE or (point_id and c.point_id != point_id):
             continue
+        if legislature_id and c.task.legislature_id != legislature_id:
+            continue
         if start and c.created_at.astimezone(ZONE).date() < start:
             continue
         for key in comment_keys[by](c):
@@ -105,6 +109,8 @@ def expected(by: str, point_id=None, start=None) -> dict[str, dict[str, object]]
             tasks[key].add(c.task_id)
     for s in db.session.scalars(select(Suggestion).where(Suggestion.submission_id.is_not(None))):
         if point_id and s.point_id != point_id:
+            continue
+        if legislature_id and s.task.legislature_id != legislature_id:
             continue
         for key in suggestion_keys[by](s):
             rows[key]["suggestions"] += 1
@@ -228,6 +234,44 @@ def test_bad_parameters_name_the_field(w, app):
     sign_in(w.client, w.legislature)
     page = w.client.get("/stats/", query_string={"from": "2026-02-01", "to": "2026-01-01"})
     assert page.status_code == 200 and "is-invalid" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_a_shared_points_work_for_another_legislature_stays_with_it(w, app, threads):
+    """Point B serves two legislatures: each one's staff count only their own tasks, in
+    every grouping, however many threads the passes are split over."""
+    from consult.consultations import services as tasks
+    from consult.drafts import services as drafts
+    from tests.drafts.texts import DOG_V2
+
+    app.config["STATS_THREADS"] = threads
+    staff_sc = make_user("staff.sc", Role.LEGISLATURE, legislature_id=w.other.id)
+    draft = drafts.create_draft({"text": DOG_V2}, staff_sc)
+    drafts.publish(draft.versions[0], staff_sc)
+    task = tasks.create_task({
+        "draft_version_id": draft.versions[0].id, "title": "四川省征求意见",
+        "deadline": datetime.now(UTC) + timedelta(days=9), "point_ids": [w.point_b.id],
+    }, staff_sc)  # fmt: skip
+    merged = comments.record_comment(
+        task, {"clause": "第四条", "body": "四川的意见。", "channel": "forum", "participants": 3},
+        w.collector_b,
+    )  # fmt: skip
+    other = comments.record_comment(
+        task, {"clause": None, "body": "另一条。", "channel": "phone"}, w.collector_b
+    )
+    review.set_aside(other, "other", "不属于本法规范围。", w.expert_b)
+    suggestion = review.create_suggestion(task, {"comment_ids": [merged.id]}, w.expert_b)
+    review.approve(suggestion, w.manager_b)
+    review.submit(task, w.manager_b)
+    outcomes.record(suggestion, {"outcome": Outcome.ADOPTED}, staff_sc)
+    db.session.commit()
+    for user in (w.legislature, staff_sc):
+        headers = bearer(app, user)
+        for by in GROUPINGS:
+            want = expected(by, legislature_id=user.legislature_id)
+            api, total = from_api(w, by, headers)
+            assert api == want, (user.username, by)
+        assert (total["tasks"], total["suggestions"]) == ((1, 1) if user is staff_sc else (1, 4))
 
 
 def test_the_kept_sources_are_what_a_rebuild_makes(w, runner):
