@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
@@ -211,3 +212,52 @@ def stats_rebuild() -> None:
     count = sources.rebuild()
     db.session.commit()
     click.echo(f"Suggestion sources rebuilt: {count} rows.")
+
+
+@consult_cli.command("backup")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The backup file (default: backups/consult-<time> in the instance folder).",
+)
+@with_appcontext
+def backup_command(output: str | None) -> None:
+    """Copy the database (SQLite online backup; pg_dump for PostgreSQL), with a manifest of
+    every table's row count and checksum beside it."""
+    import json
+
+    from consult.core.backup import BackupError, backup
+
+    try:
+        result = backup(output)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(json.dumps(result.summary(), ensure_ascii=False))
+
+
+@consult_cli.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(path: str, yes: bool) -> None:
+    """Replace the database with a backup, check it against its manifest, upgrade the schema
+    and rebuild the search index. Stop the app first."""
+    import json
+
+    from consult.core.backup import BackupError, read_manifest, restore
+
+    try:
+        manifest = read_manifest(Path(path))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    if not yes:
+        click.confirm(
+            f"Replace the database with the backup of {manifest.get('created_at')}?", abort=True
+        )
+    try:
+        result = restore(Path(path))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(json.dumps(result.summary() | {"verified": True}, ensure_ascii=False))

@@ -25,6 +25,9 @@ DEFAULTS: dict[str, Any] = {
     "SQLITE_BUSY_TIMEOUT_MS": 10_000,
     # Statistics split their pass over comments across this many threads (connections).
     "STATS_THREADS": 2,
+    # Where pg_dump and pg_restore are for ``consult backup``/``restore`` on PostgreSQL
+    # (None: the newest /usr/lib/postgresql/*/bin, else the PATH).
+    "PG_BIN_DIR": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SECRET_KEY": None,
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
