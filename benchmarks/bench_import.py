@@ -14,7 +14,7 @@ import time
 from collections import defaultdict
 from datetime import timedelta
 
-from benchmarks.harness import Context, bench_app, migrated_with_demo, record
+from benchmarks.harness import Context, bench_app, migrated_with_demo, record, timed
 
 CHANNEL_ZH = {"forum": "座谈会", "visit": "走访", "questionnaire": "问卷", "online": "网络",
               "letter": "来信", "phone": "电话", "other": "其他"}  # fmt: skip
@@ -72,6 +72,8 @@ def run(ctx: Context):
                 import_seconds += time.perf_counter() - start
             stored = db.session.scalar(select(func.count()).select_from(Comment))
             backend = db.engine.dialect.name
+            pages = _pages(ctx, staff, manager, task_of, by_draft)
+        renders = list(_renders(ctx, app, pages))
         # Its applier thread would outlive the folder the index is in.
         app.extensions["consult_search"].stop()
     yield record(ctx, "import.check_rows", [len(comments) / check_seconds], "rows/s",
@@ -79,3 +81,38 @@ def run(ctx: Context):
     yield record(ctx, "import.import_rows", [len(comments) / import_seconds], "rows/s",
                  rows=len(comments), stored=stored, stored_equals_sent=stored == len(comments),
                  database=backend)  # fmt: skip
+    yield from renders
+
+
+def _pages(ctx: Context, staff, manager, task_of, by_draft) -> list[tuple]:
+    """The pages a draft is read on, with the comments just imported: the largest draft's
+    version page (its clause tree, as legislature staff see it), and the heat map of the
+    same draft's task (every clause with its raw and distinct counts, as the point's manager
+    sees it)."""
+    largest = max(task_of, key=lambda index: len(ctx.corpus.drafts[index][1]))
+    version = task_of[largest].version
+    task = task_of[largest]
+    return [
+        ("render.draft_version", staff.get_id(),
+         f"/drafts/{version.draft_id}/v/{version.number}", {"clauses": len(version.clauses)}),
+        ("render.heatmap", manager.get_id(), f"/tasks/{task.id}/heatmap",
+         {"clauses": len(task.version.clauses), "comments": len(by_draft[largest])}),
+    ]  # fmt: skip
+
+
+def _renders(ctx: Context, app, pages: list[tuple]):
+    """Each page rendered by the app for a signed-in test client (each request in its own
+    app context, as in a server)."""
+    for name, user_id, path, extra in pages:
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = user_id
+            session["_fresh"] = True
+
+        def get(client=client, path=path):
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            return response
+
+        size = len(get().data)
+        yield record(ctx, name, timed(get, ctx.runs), "s", html_bytes=size, **extra)

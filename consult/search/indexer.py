@@ -213,7 +213,8 @@ class SearchState:
                 return
 
     def _at_exit(self) -> None:
-        if self._pid == os.getpid():
+        # A stopped app applied everything inline already, and its folder may be gone.
+        if self._pid == os.getpid() and not self._stopped:
             try:
                 with self.app.app_context():
                     self.apply()
