@@ -107,7 +107,8 @@ INJECTED = """() => {
   for (const script of document.scripts) {
     const own = script.src && new URL(script.src).origin === location.origin
       && new URL(script.src).pathname.startsWith('/static/');
-    if (!own && script.type !== 'application/json') found.push(`script ${script.src || script.text.slice(0, 40)}`);
+    if (!own && script.type !== 'application/json')
+      found.push(`script ${script.src || script.text.slice(0, 40)}`);
   }
   return found;
 }"""
