@@ -6,8 +6,8 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from consult.core.types import UTCDateTime, utcnow
 from consult.extensions import db
@@ -27,6 +27,25 @@ class AuditEvent(db.Model):
     reason: Mapped[str | None] = mapped_column(Text)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class AuditTampering(RuntimeError):
+    """An attempt to change or remove an audit row: refused, for every user and command."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes(session: Session, _context, _instances) -> None:
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise AuditTampering(f"audit event #{obj.id} cannot be changed or removed")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_changes(state) -> None:
+    if (state.is_update or state.is_delete) and any(
+        getattr(m, "class_", None) is AuditEvent for m in state.all_mappers
+    ):
+        raise AuditTampering("audit events cannot be changed or removed")
 
 
 def record(

@@ -139,3 +139,31 @@ def test_list_is_paginated_and_searchable(client, world):
     assert "bulk29" in second
     found = client.get("/admin/users?q=bulk07").get_data(as_text=True)
     assert "bulk07" in found and "bulk08" not in found
+
+
+def test_the_audit_trail_is_append_only_for_everyone(client, world):
+    """No session — a page's, the API's, a command's — may change or remove an audit row."""
+    import pytest
+    from sqlalchemy import delete, update
+
+    from consult.core.audit import AuditTampering
+
+    sign_in(client, world.admin)
+    client.post(f"/admin/users/{world.target.id}/active", data={"active": "0"})
+    entry = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert entry is not None
+    kept = (entry.id, entry.action, entry.reason)
+    entry.reason = "rewritten"
+    with pytest.raises(AuditTampering):
+        db.session.flush()
+    db.session.rollback()
+    db.session.delete(db.session.get(AuditEvent, kept[0]))
+    with pytest.raises(AuditTampering):
+        db.session.flush()
+    db.session.rollback()
+    for statement in (update(AuditEvent).values(reason="x"), delete(AuditEvent)):
+        with pytest.raises(AuditTampering):
+            db.session.execute(statement)
+        db.session.rollback()
+    again = db.session.get(AuditEvent, kept[0])
+    assert (again.id, again.action, again.reason) == kept
