@@ -64,6 +64,25 @@ def page_factory(browser, request):
         page.context.close()
 
 
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"  # axe-core 4.14.1, npm
+
+
+def accessibility_problems(page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it stands (WCAG 2.1 A/AA).
+
+    axe is evaluated through the DevTools protocol, which the page's CSP does not govern,
+    so the policy stays as users get it.
+    """
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    violations = page.evaluate("""async () => (await axe.run(document, {
+        runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+        resultTypes: ['violations'],
+    })).violations.filter(v => ['serious', 'critical'].includes(v.impact)).map(v =>
+        `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`)""")
+    return violations
+
+
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

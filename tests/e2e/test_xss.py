@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.e2e.conftest import accessibility_problems
+
 PASSWORD = "consult-demo"
 
 PAYLOADS = [
@@ -202,7 +204,7 @@ def sign_in(page, base: str, username: str) -> None:
     page.wait_for_load_state()
 
 
-def check(page, url: str) -> None:
+def check(page, url: str, *, accessible: bool = False) -> None:
     page.goto(url)
     page.wait_for_load_state("load")
     hits = page.evaluate("() => window.__hits")
@@ -210,6 +212,8 @@ def check(page, url: str) -> None:
     violations = [e for e in page.console_errors if "Content Security Policy" in e]
     assert (hits, injected, violations) == ([], [], []), url
     page.console_errors.clear()
+    if accessible:  # every page of every role is here: axe-core looks at each once
+        assert accessibility_problems(page) == [], url
 
 
 def new_page(page_factory):
@@ -239,14 +243,14 @@ def test_stored_payloads_never_run_on_any_page_of_any_role(live_server, page_fac
         page = new_page(page_factory)
         sign_in(page, live_server, username)
         for path in paths:
-            check(page, live_server + path)
+            check(page, live_server + path, accessible=True)
     public = new_page(page_factory)
     for path in [
         f"/drafts/{draft}/v/1",
         f"/public/tasks/{task}/outcomes",
         f"/public/tasks/{task}/comment",
     ]:
-        check(public, live_server + path)
+        check(public, live_server + path, accessible=True)
 
 
 def test_reflected_payloads_never_run(live_server, page_factory):
