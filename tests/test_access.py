@@ -448,3 +448,37 @@ def test_access(make_app, world_factory, key):
                 f"{case.method} {url} as {role}: {response.status_code}, "
                 f"expected {case.expect[role]}"
             )
+
+
+def test_every_form_refuses_a_post_without_its_csrf_token_and_changes_nothing(make_app, world):
+    """Each state-changing page route, posted by a role that may use it but without the
+    form's CSRF token (as a forged cross-site form would be), answers 400 and leaves every
+    table as it was."""
+    from consult.core.backup import digests
+
+    app = make_app()  # CSRF protection on, as in production
+    for obj in vars(world).values():
+        _ = getattr(obj, "id", None)  # load while attached: the URLs need the ids afterwards
+    with db.engine.connect() as connection:
+        before = digests(connection)
+    posts = [(k, c) for k, c in sorted(ACCESS.items())
+             if c.method == "POST" and not k[0].startswith("api.")]  # fmt: skip
+    assert len(posts) >= 30
+    refused = []
+    for key, case in posts:
+        # A role the route admits (a 422 is admitted too: the table's form is deliberately
+        # invalid); anonymous only where no signed-in role is, as for the public form.
+        allowed = [r for r in ROLES if r != "anonymous" and case.expect[r] not in (403, 404)]
+        role = allowed[0] if allowed else "anonymous"
+        with app.app_context():
+            user = None if role == "anonymous" else db.session.merge(getattr(world, role))
+            client = app.test_client()
+            sign_in(client, user)
+            response = client.post(case.url(world, role), data=case.form(world) if case.form
+                                   else {})  # fmt: skip
+            response.close()
+            if response.status_code != 400:
+                refused.append(f"{key[0]} as {role}: {response.status_code}")
+    assert refused == []
+    with db.engine.connect() as connection:
+        assert digests(connection) == before
