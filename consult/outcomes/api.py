@@ -37,8 +37,9 @@ class OutcomeSchema(Schema):
     revision = fields.Integer(allow_none=True)
 
 
-def _dump(suggestion) -> dict:
-    entry = services.current(suggestion)
+def _dump(suggestion, entry=None) -> dict:
+    """The suggestion with its current outcome (``entry``; read here when not given)."""
+    entry = entry or services.current(suggestion)
     return OutcomeSchema().dump({
         "suggestion_id": suggestion.id, "point_id": suggestion.point_id,
         "citation": suggestion.citation, "proposed_text": suggestion.proposed_text,
@@ -68,7 +69,9 @@ def record_outcome(suggestion_id: int):
 def list_outcomes(task_id: int):
     user = api_user()
     task = tasks.task_or_404(task_id, user)
-    return jsonify({"items": [_dump(s) for s in services.task_suggestions(task, user)]})
+    suggestions = services.task_suggestions(task, user)
+    found = services.histories(suggestions)  # every outcome in one query, newest first
+    return jsonify({"items": [_dump(s, next(iter(found[s.id]), None)) for s in suggestions]})
 
 
 class OutcomeImportResultSchema(Schema):
