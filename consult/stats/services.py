@@ -151,7 +151,10 @@ COMMENT_COLUMNS = {
 # Groupings with hundreds of groups each present in most tasks: one row per (task, group)
 # would be tens of thousands of rows, so these passes are grouped by the group in SQL (in
 # the order of an index led by it) and bring each group's tasks back as one list.
-KEYED = {"unit": Comment.unit_id, "collector": Comment.collector_id, "expert": None}
+# Each with the column its comment pass is grouped (unit, collector) or split (expert: the
+# merged comments, per suggestion) on.
+KEYED = {"unit": Comment.unit_id, "collector": Comment.collector_id,
+         "expert": Comment.suggestion_id}  # fmt: skip
 
 
 Part = tuple[Any, int | None, int | None] | None  # (column, low, high): one thread's range
@@ -393,7 +396,7 @@ def _parts(by: str, scope: Scope, tasks: dict[int, tuple[int, int]]) -> list[Par
     if threads <= 1 or scope.task_id is not None:
         return [None]
     if by in KEYED:
-        column = KEYED[by] if by != "expert" else Comment.suggestion_id
+        column = KEYED[by]
         low, high = (  # each its own subquery: one step down the index, not a scan
             db.session.scalar(select(bound(column)).where(Comment.status == CommentStatus.ACTIVE))
             for bound in (func.min, func.max)
