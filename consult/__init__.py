@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_MODULES = (
@@ -68,7 +69,11 @@ def configure_logging(app: Flask) -> None:
 
 
 def configure_extensions(app: Flask) -> None:
-    from consult.core.http import configure_errors, configure_security_headers
+    from consult.core.http import (
+        configure_errors,
+        configure_input_guard,
+        configure_security_headers,
+    )
     from consult.extensions import babel, csrf, db, limiter, migrate
     from consult.org.auth import configure_login
     from consult.views import select_locale
@@ -87,6 +92,7 @@ def configure_extensions(app: Flask) -> None:
     limiter.init_app(app)
     configure_login(app)
     configure_errors(app)
+    configure_input_guard(app)
     configure_security_headers(app)
 
     # Every model module, so that metadata (and `flask db check`) sees all tables.
@@ -98,6 +104,18 @@ def configure_search(app: Flask) -> None:
     from consult.search import configure_search as configure
 
     configure(app)
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` as a database id: a number of more than 9 digits is simply not found.
+
+    Werkzeug's converter takes any length of digits, and the database driver then fails on
+    a number that does not fit the column (SQLite above 2**63, PostgreSQL above 2**31).
+    Bounding the pattern rather than the value (``max=``) keeps the answer a 404 for every
+    method: a value rejected after the pattern matched makes Werkzeug answer 405.
+    """
+
+    regex = r"\d{1,9}"
 
 
 def configure_blueprints(app: Flask) -> None:
@@ -112,6 +130,7 @@ def configure_blueprints(app: Flask) -> None:
     from consult.search import views as search_views
     from consult.stats import views as stats_views
 
+    app.url_map.converters["int"] = IdConverter  # before the first route is added
     app.register_blueprint(views.bp)
     app.register_blueprint(account_views.bp)
     app.register_blueprint(org_views.admin_bp)

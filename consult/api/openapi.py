@@ -47,11 +47,19 @@ def documented(
     body: type[Schema] | None = None,
     response: type[Schema] | None = None,
     paginated: bool = False,
+    many: bool = False,
+    listed: bool = False,
     status: int = 200,
     public: bool = False,
     query: dict[str, dict[str, Any]] | None = None,
+    files: tuple[str, ...] = (),
 ) -> Callable:
-    """Attach the OpenAPI contract of a view."""
+    """Attach the OpenAPI contract of a view.
+
+    ``paginated``: the answer is a page of ``response`` items; ``many``: a JSON array of
+    them; ``listed``: all of them as ``{"items": [...]}``; ``files``: the media types of
+    the downloads the view also answers with.
+    """
 
     def decorator(view: Callable) -> Callable:
         view.__apidoc__ = {  # type: ignore[attr-defined]
@@ -60,35 +68,36 @@ def documented(
             "body": body,
             "response": response,
             "paginated": paginated,
+            "many": many,
+            "listed": listed,
             "status": status,
             "public": public,
             "query": query or {},
+            "files": files,
         }
         return view
 
     return decorator
 
 
-_page_schemas: dict[type[Schema], type[Schema]] = {}
+_wrappers: dict[tuple[type[Schema], bool], type[Schema]] = {}
 
 
-def page_schema(item: type[Schema]) -> type[Schema]:
-    if item not in _page_schemas:
-        name = item.__name__.removesuffix("Schema") + "PageSchema"
-        _page_schemas[item] = type(
+def page_schema(item: type[Schema], *, paged: bool = True) -> type[Schema]:
+    """``{"items": [item, ...]}``, with the page's numbers when ``paged``."""
+    if (item, paged) not in _wrappers:
+        name = item.__name__.removesuffix("Schema") + ("PageSchema" if paged else "ListSchema")
+        numbers = ("page", "per_page", "total", "pages") if paged else ()
+        _wrappers[item, paged] = type(
             name,
             (Schema,),
-            {
-                "items": fields.List(fields.Nested(item), required=True),
-                "page": fields.Integer(required=True),
-                "per_page": fields.Integer(required=True),
-                "total": fields.Integer(required=True),
-                "pages": fields.Integer(required=True),
-            },
+            {"items": fields.List(fields.Nested(item), required=True)}
+            | {number: fields.Integer(required=True) for number in numbers},
         )
-    return _page_schemas[item]
+    return _wrappers[item, paged]
 
 
+ID = {"type": "integer", "minimum": 0, "maximum": 999_999_999}  # consult.IdConverter's range
 _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+):)?(?P<name>\w+)>")
 
 
@@ -120,7 +129,7 @@ def build_spec(app) -> dict[str, Any]:
                 "in": "path",
                 "name": m.group("name"),
                 "required": True,
-                "schema": {"type": "integer" if m.group("conv") == "int" else "string"},
+                "schema": ID if m.group("conv") == "int" else {"type": "string"},
             }
             for m in _CONVERTER.finditer(rule.rule)
         ]
@@ -130,14 +139,20 @@ def build_spec(app) -> dict[str, Any]:
         for name, schema in doc["query"].items():
             parameters.append({"in": "query", "name": name, "schema": schema})
         response_schema = doc["response"]
-        if response_schema is not None and doc["paginated"]:
-            response_schema = page_schema(response_schema)
+        if response_schema is not None and (doc["paginated"] or doc["listed"]):
+            response_schema = page_schema(response_schema, paged=doc["paginated"])
         ok: dict[str, Any] = {"description": "Success"}
+        if response_schema is not None and doc["many"]:
+            response_schema = {"type": "array", "items": response_schema}
         if response_schema is not None:
             ok["content"] = {"application/json": {"schema": response_schema}}
+        for media_type in doc["files"]:
+            ok.setdefault("content", {})[media_type] = {
+                "schema": {"type": "string", "format": "binary"}
+            }
         responses: dict[str, Any] = {str(doc["status"]): ok}
         for code, description in ERROR_STATUSES.items():
-            if doc["public"] and code in ("401", "403"):
+            if doc["public"] and code == "403":  # 401 still: a token sent must be valid
                 continue
             responses[code] = {
                 "description": description,

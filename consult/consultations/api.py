@@ -25,7 +25,7 @@ from consult.consultations.schemas import (
 from consult.core.auth import api_roles, api_user
 from consult.core.errors import ValidationFailed
 from consult.core.pagination import envelope, paginate
-from consult.core.schemas import InputSchema, load_json
+from consult.core.schemas import Id, InputSchema, load_json
 from consult.extensions import db
 from consult.org.models import Role
 
@@ -74,8 +74,8 @@ def get_task(task_id: int):
 
 
 class AssignInSchema(InputSchema):
-    unit_ids = fields.List(fields.Integer(strict=True), load_default=list)
-    user_ids = fields.List(fields.Integer(strict=True), load_default=list)
+    unit_ids = fields.List(Id(), load_default=list)
+    user_ids = fields.List(Id(), load_default=list)
 
 
 class AssignmentSchema(Schema):
@@ -87,7 +87,8 @@ class AssignmentSchema(Schema):
 
 @bp.post("/tasks/<int:task_id>/assignments")
 @documented(summary="Hand the task to units or collectors of your point (managers)",
-            tag="tasks", body=AssignInSchema, response=AssignmentSchema, status=201)  # fmt: skip
+            tag="tasks", body=AssignInSchema, response=AssignmentSchema, many=True,
+            status=201)  # fmt: skip
 @api_roles(Role.MANAGER)
 def assign_task(task_id: int):
     data = load_json(AssignInSchema())

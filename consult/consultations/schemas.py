@@ -6,17 +6,15 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from consult.comments.models import Channel, CommentStatus
 from consult.consultations.models import TaskState
-from consult.core.schemas import InputSchema, Text
+from consult.core.schemas import Id, InputSchema, Text
 
 
 class TaskInSchema(InputSchema):
-    draft_version_id = fields.Integer(required=True, strict=True)
+    draft_version_id = Id(required=True)
     title = Text(required=True, validate=validate.Length(min=2, max=300))
     instructions = fields.String(validate=validate.Length(max=20000), load_default=None)
     deadline = fields.AwareDateTime(required=True)
-    point_ids = fields.List(
-        fields.Integer(strict=True), required=True, validate=validate.Length(min=1)
-    )
+    point_ids = fields.List(Id(), required=True, validate=validate.Length(min=1))
     public_channel = fields.Boolean(load_default=False)
 
 
@@ -48,8 +46,8 @@ class CommentInSchema(InputSchema):
     respondent_area = Text(validate=validate.Length(max=100), load_default=None, allow_none=True)
     respondent_name = Text(validate=validate.Length(max=50), load_default=None, allow_none=True)
     respondent_phone = Text(validate=validate.Length(max=30), load_default=None, allow_none=True)
-    unit_id = fields.Integer(strict=True, load_default=None, allow_none=True)
-    collector_id = fields.Integer(strict=True, load_default=None, allow_none=True)
+    unit_id = Id(load_default=None, allow_none=True)
+    collector_id = Id(load_default=None, allow_none=True)
 
 
 class CommentPatchSchema(CommentInSchema):

@@ -8,6 +8,8 @@ handler rolls the session back, so a failed operation leaves nothing half-writte
 from __future__ import annotations
 
 import logging
+import re
+from typing import Any
 from urllib.parse import quote
 
 from flask import Flask, Response, jsonify, render_template, request
@@ -16,7 +18,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from consult.core.errors import ConsultError
+from consult.core.errors import ConsultError, ValidationFailed
 from consult.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -114,6 +116,45 @@ def configure_errors(app: Flask) -> None:
     def unexpected(exc: Exception):
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", HTTP_MESSAGES[500]())
+
+
+# NUL cannot be stored in a PostgreSQL text column, nor a lone surrogate (a JSON "\\ud800")
+# in UTF-8 anywhere: either would fail deep inside the database driver.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable(data: Any, name: str = "") -> list[str]:
+    """The names of the fields (``a.b.0``) in ``data`` whose text cannot be stored."""
+    if isinstance(data, str):
+        return [name or "_body"] if UNSTORABLE.search(data) else []
+    if isinstance(data, dict):
+        items = data.items()
+    elif isinstance(data, list):
+        items = enumerate(data)
+    else:
+        return []
+    found = []
+    for key, value in items:
+        path = f"{name}.{key}" if name else str(key)
+        found += [path] if UNSTORABLE.search(str(key)) else unstorable(value, path)
+    return found
+
+
+def configure_input_guard(app: Flask) -> None:
+    @app.before_request
+    def reject_unstorable_text() -> None:
+        """Refuse, naming the field, text that no database could store (a 422, not a 500)."""
+        names = unstorable(request.args.to_dict(flat=False))
+        if request.form:
+            names += unstorable(request.form.to_dict(flat=False))
+        if request.is_json:
+            names += unstorable(request.get_json(silent=True))
+        if names:
+            reason = _("Contains a character that cannot be stored (NUL or a lone surrogate).")
+            raise ValidationFailed(
+                _("Please correct the marked fields."),
+                fields={name.removesuffix(".0"): [reason] for name in names},
+            )
 
 
 def configure_security_headers(app: Flask) -> None:

@@ -10,6 +10,8 @@ from sqlalchemy import Select
 
 from consult.extensions import db
 
+MAX_PAGE = 1_000_000  # further pages are empty anyway; the offset must fit the database's
+
 
 def paginate(query: Select) -> Pagination:
     """Paginate ``query`` with ``?page=`` and ``?per_page=``; bad values fall back to defaults."""
@@ -19,7 +21,7 @@ def paginate(query: Select) -> Pagination:
     per_page = request.args.get("per_page", config["PAGE_SIZE"], type=int) or config["PAGE_SIZE"]
     return db.paginate(
         query,
-        page=max(page, 1),
+        page=min(max(page, 1), MAX_PAGE),
         per_page=min(max(per_page, 1), per_page_max),
         error_out=False,
         count=True,

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import request
 from flask_babel import gettext as _
-from marshmallow import RAISE, Schema, fields
+from marshmallow import RAISE, Schema, fields, validate
 from marshmallow import ValidationError as MarshmallowError
 
 from consult.core.errors import ValidationFailed
@@ -23,6 +23,32 @@ class Text(fields.String):
         if not result:
             raise self.make_error("required")
         return result
+
+    def _validate(self, value: Any) -> None:
+        if value is not None:  # an empty optional value has nothing left to check
+            super()._validate(value)
+
+
+MAX_ID = 999_999_999  # the largest id a URL takes too (consult.IdConverter)
+
+
+class Id(fields.Integer):
+    """A row's id: a whole number from 1 to MAX_ID, so that the database can always bind it.
+
+    Strict (a JSON number, not a string) unless ``strict=False`` is given, as it is for the
+    query strings, where every value is a string.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("strict", True)
+        kwargs["validate"] = [validate.Range(min=1, max=MAX_ID), *_as_list(kwargs.get("validate"))]
+        super().__init__(**kwargs)
+
+
+def _as_list(validators: Any) -> list:
+    if validators is None:
+        return []
+    return list(validators) if isinstance(validators, (list, tuple)) else [validators]
 
 
 class InputSchema(Schema):

@@ -110,7 +110,7 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
 
 
 def _csv_rows(data: bytes) -> list[list[str]]:
-    if b"\x00" in data[:4096]:
+    if b"\x00" in data:  # anywhere: no database stores it in text (a binary or UTF-16 file)
         raise UnreadableFile(_("This is not a text file."))
     for encoding in ("utf-8-sig", "gb18030"):
         try:

@@ -41,12 +41,19 @@ def read_document(data: bytes, filename: str) -> str:
 
 def decode_text(data: bytes) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030; binary data is refused."""
+    text = _decode(data)
+    if "\x00" in text:  # anywhere, in any encoding: no database stores it in text
+        raise UnreadableDocument("这不是文本文件（含有二进制数据）")
+    return text
+
+
+def _decode(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             raise UnreadableDocument("文件声明为 UTF-16 编码，但内容无法按此解码") from None
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data[:8192]:  # binary: do not even try the encodings
         raise UnreadableDocument("这不是文本文件（含有二进制数据）")
     for encoding in ("utf-8", "gb18030"):
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from consult.core.schemas import InputSchema, Text
+from consult.core.schemas import Id, InputSchema, Text
 from consult.org.models import Role, UnitKind
 
 # -- input ----------------------------------------------------------------------------------
@@ -30,7 +30,7 @@ class PointInSchema(InputSchema):
     address = Text(validate=validate.Length(max=300), load_default=None)
     description = Text(validate=validate.Length(max=5000), load_default=None)
     collects_personal_data = fields.Boolean(load_default=False)
-    legislature_ids = fields.List(fields.Integer(strict=True), load_default=list)
+    legislature_ids = fields.List(Id(), load_default=list)
 
 
 class PointPatchSchema(PointInSchema):
@@ -38,7 +38,7 @@ class PointPatchSchema(PointInSchema):
 
 
 class UnitInSchema(InputSchema):
-    point_id = fields.Integer(required=True, strict=True)
+    point_id = Id(required=True)
     name = Text(required=True, validate=validate.Length(min=2, max=200))
     kind = fields.Enum(UnitKind, by_value=True, load_default=UnitKind.CONTACT_UNIT)
     address = Text(validate=validate.Length(max=300), load_default=None)
@@ -54,9 +54,9 @@ class UserInSchema(InputSchema):
     email = Text(validate=[validate.Length(max=254), validate.Email()], load_default=None)
     role = fields.Enum(Role, by_value=True, required=True)
     position = Text(validate=validate.Length(max=50), load_default=None)
-    legislature_id = fields.Integer(strict=True, allow_none=True, load_default=None)
-    point_id = fields.Integer(strict=True, allow_none=True, load_default=None)
-    unit_id = fields.Integer(strict=True, allow_none=True, load_default=None)
+    legislature_id = Id(allow_none=True, load_default=None)
+    point_id = Id(allow_none=True, load_default=None)
+    unit_id = Id(allow_none=True, load_default=None)
     password = fields.String(validate=validate.Length(max=1024), load_default=None)
 
 
@@ -65,9 +65,9 @@ class UserPatchSchema(InputSchema):
     email = Text(validate=[validate.Length(max=254), validate.Email()], allow_none=True)
     role = fields.Enum(Role, by_value=True)
     position = Text(validate=validate.Length(max=50), allow_none=True)
-    legislature_id = fields.Integer(strict=True, allow_none=True)
-    point_id = fields.Integer(strict=True, allow_none=True)
-    unit_id = fields.Integer(strict=True, allow_none=True)
+    legislature_id = Id(allow_none=True)
+    point_id = Id(allow_none=True)
+    unit_id = Id(allow_none=True)
     is_active = fields.Boolean()
 
 

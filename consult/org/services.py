@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from consult.core import audit
-from consult.core.errors import ConsultError, NotFound, PermissionDenied, ValidationFailed
+from consult.core.errors import Conflict, ConsultError, NotFound, PermissionDenied, ValidationFailed
 from consult.core.security import (
     generate_password,
     hash_password,
@@ -180,7 +180,7 @@ def update_unit(unit: Unit, data: dict[str, Any], actor: User) -> Unit:
 def set_active(obj, active: bool, actor: User) -> None:
     """Deactivate or reactivate a legislature, point, unit or user; nothing is deleted."""
     if isinstance(obj, User) and obj.id == actor.id and not active:
-        raise ConsultError(_("You cannot deactivate your own account."))
+        raise Conflict(_("You cannot deactivate your own account."))
     if obj.is_active == active:
         return
     obj.is_active = active

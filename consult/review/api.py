@@ -11,11 +11,12 @@ from consult.comments import services as comments
 from consult.consultations import services as tasks
 from consult.core.auth import api_roles, api_user
 from consult.core.errors import NotFound
+from consult.core.http import XLSX
 from consult.core.schemas import load_json
 from consult.extensions import db
 from consult.org.models import Role
 from consult.review import services
-from consult.review.report import download
+from consult.review.report import DOCX, download
 from consult.review.schemas import (
     DuplicatesSchema,
     SetAsideInSchema,
@@ -52,7 +53,7 @@ def duplicates(task_id: int):
 
 @bp.get("/tasks/<int:task_id>/suggestions")
 @documented(summary="Your point's suggestions on a task, in clause order", tag="review",
-            response=SuggestionSchema)  # fmt: skip
+            response=SuggestionSchema, listed=True)  # fmt: skip
 @api_roles(*REVIEWERS)
 def list_suggestions(task_id: int):
     task, user = _reviewed_task(task_id)
@@ -153,7 +154,7 @@ def _report(task_id: int, kind: str):
 
 @bp.get("/tasks/<int:task_id>/report.docx")
 @documented(summary="The point's report (意见建议汇总表) as DOCX", tag="review",
-            query=REPORT_QUERY)  # fmt: skip
+            query=REPORT_QUERY, files=(DOCX,))  # fmt: skip
 @api_roles(Role.MANAGER, Role.EXPERT, Role.LEGISLATURE)
 def report_docx(task_id: int):
     return _report(task_id, "docx")
@@ -161,7 +162,7 @@ def report_docx(task_id: int):
 
 @bp.get("/tasks/<int:task_id>/report.xlsx")
 @documented(summary="The point's report (意见建议汇总表) as XLSX", tag="review",
-            query=REPORT_QUERY)  # fmt: skip
+            query=REPORT_QUERY, files=(XLSX,))  # fmt: skip
 @api_roles(Role.MANAGER, Role.EXPERT, Role.LEGISLATURE)
 def report_xlsx(task_id: int):
     return _report(task_id, "xlsx")

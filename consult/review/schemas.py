@@ -6,11 +6,11 @@ from marshmallow import Schema, fields, validate
 
 from consult.comments.models import SetAsideReason
 from consult.consultations.schemas import ClauseField
-from consult.core.schemas import InputSchema, Text
+from consult.core.schemas import Id, InputSchema, Text
 
 
 class SuggestionInSchema(InputSchema):
-    comment_ids = fields.List(fields.Integer(strict=True), required=True,
+    comment_ids = fields.List(Id(), required=True,
                               validate=validate.Length(min=1, max=10000))  # fmt: skip
     clause = ClauseField(allow_none=True)
     proposed_text = Text(validate=validate.Length(max=10000), load_default=None, allow_none=True)
@@ -18,7 +18,7 @@ class SuggestionInSchema(InputSchema):
 
 
 class SuggestionPatchSchema(InputSchema):
-    comment_ids = fields.List(fields.Integer(strict=True), validate=validate.Length(min=1))
+    comment_ids = fields.List(Id(), validate=validate.Length(min=1))
     clause = ClauseField(allow_none=True)
     proposed_text = Text(validate=validate.Length(max=10000), allow_none=True)
     rationale = Text(validate=validate.Length(max=20000), allow_none=True)

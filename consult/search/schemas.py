@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from consult.comments.models import Channel, CommentStatus
-from consult.core.schemas import InputSchema, Text
+from consult.core.schemas import Id, InputSchema, Text
 from consult.outcomes.models import Outcome
 
 KINDS = ("clause", "comment", "suggestion")
@@ -17,11 +17,11 @@ OUTCOMES = tuple(o.value for o in Outcome)
 class SearchQuerySchema(InputSchema):
     q = Text(load_default=None, validate=validate.Length(max=200))
     kind = fields.String(load_default=None, validate=validate.OneOf(KINDS))
-    task_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    draft_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    unit_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    collector_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    clause_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    task_id = Id(strict=False, load_default=None)
+    draft_id = Id(strict=False, load_default=None)
+    unit_id = Id(strict=False, load_default=None)
+    collector_id = Id(strict=False, load_default=None)
+    clause_id = Id(strict=False, load_default=None)
     channel = fields.String(load_default=None, validate=validate.OneOf([c.value for c in Channel]))
     status = fields.String(
         load_default=None, validate=validate.OneOf([s.value for s in CommentStatus])

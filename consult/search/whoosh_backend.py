@@ -202,12 +202,11 @@ class WhooshBackend:
             # Block-quality skipping ("optimize") costs more than it saves on short texts.
             results = searcher.search(final, limit=page * per_page, optimize=False, **kwargs)
             start = (page - 1) * per_page
+            # Sorted by date, Whoosh's "score" is the sort key (a tuple): no relevance then.
+            sorted_by_date = "sortedby" in kwargs
             hits = [
-                Hit(key=key, score=score or 0.0)
-                for key, score in (
-                    (results[i]["key"], results.score(i))
-                    for i in range(start, min(len(results.top_n), page * per_page))
-                )
+                Hit(key=results[i]["key"], score=0.0 if sorted_by_date else results.score(i) or 0.0)
+                for i in range(start, min(len(results.top_n), page * per_page))
             ]
             counted: dict[str, dict[str, int]] = {}
             if facets:

@@ -44,7 +44,7 @@ def download(params: dict, user) -> Response:
 
 @bp.get("/stats")
 @documented(summary="Statistics of collection and adoption, grouped (JSON, CSV or XLSX)",
-            tag="stats", response=StatsSchema, query=QUERY)  # fmt: skip
+            tag="stats", response=StatsSchema, query=QUERY, files=("text/csv", XLSX))  # fmt: skip
 @api_roles()
 def stats():
     return download(load_args(StatsQuerySchema()), api_user())

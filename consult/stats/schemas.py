@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from consult.core.schemas import InputSchema
+from consult.core.schemas import Id, InputSchema
 from consult.stats.services import GROUPINGS
 
 FORMATS = ("json", "csv", "xlsx")
@@ -15,7 +15,7 @@ class StatsQuerySchema(InputSchema):
     by = fields.String(load_default="point", validate=validate.OneOf([*GROUPINGS, "all"]))
     from_ = fields.Date(data_key="from", attribute="from", load_default=None)
     to = fields.Date(load_default=None)
-    point_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    point_id = Id(strict=False, load_default=None)
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
     one_format = True  # the page's exports pick the format by their address
 

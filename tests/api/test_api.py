@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from consult.extensions import db
 from consult.org.models import ApiToken, Legislature, User
@@ -179,3 +180,50 @@ def test_openapi_document_is_valid_and_complete(client, app):
     body_schema = spec["components"]["schemas"][schema_ref.rsplit("/", 1)[1]]
     assert body_schema["additionalProperties"] is False
     assert set(body_schema["required"]) == {"username", "password"}
+
+
+def test_what_no_database_can_store_is_a_422_naming_the_field(client, world):
+    """NUL (PostgreSQL refuses it in text) and lone surrogates (not UTF-8): found by fuzzing."""
+    headers = bearer(None, world.admin)
+    before = db.session.scalar(select(func.count()).select_from(Legislature))
+    for bad in ("名称\u0000", "名称\ud800"):
+        body = json.dumps({"name": bad})  # ASCII, with the escape: \u0000, \ud800
+        response = client.post(
+            "/api/v1/legislatures", data=body, content_type="application/json", headers=headers
+        )
+        assert response.status_code == 422, bad
+        assert list(error(response)["fields"]) == ["name"]
+    nested = client.post(
+        f"/api/v1/tasks/{world.task.id}/suggestions",
+        json={"comment_ids": [world.comment.id], "rationale": "ok", "x": ["fine", "\u0000"]},
+        headers=bearer(None, world.expert),
+    )
+    assert nested.status_code == 422 and list(error(nested)["fields"]) == ["x.1"]
+    query = client.get("/api/v1/search?q=%00", headers=headers)
+    assert query.status_code == 422 and list(error(query)["fields"]) == ["q"]
+    assert db.session.scalar(select(func.count()).select_from(Legislature)) == before
+
+
+def test_ids_past_the_column_range_are_not_found_or_invalid(client, world):
+    """A 20-digit id used to reach the database driver and fail there (a 500)."""
+    headers = bearer(None, world.admin)
+    huge = "32589158477190044731"
+    for method in ("get", "patch"):
+        response = getattr(client, method)(f"/api/v1/users/{huge}", headers=headers, json={})
+        assert response.status_code == 404, method
+    body = {"name": "新联系点", "legislature_ids": [int(huge)]}
+    response = client.post("/api/v1/points", json=body, headers=headers)
+    assert response.status_code == 422 and list(error(response)["fields"]) == ["legislature_ids.0"]
+    page = client.get(f"/api/v1/legislatures?page={huge}", headers=headers)
+    assert page.status_code == 200 and page.get_json()["items"] == []
+
+
+def test_an_empty_optional_text_is_no_text(client, world):
+    """ "" for an optional field with a length limit is None, not a crash in the validator."""
+    response = client.post(
+        f"/api/v1/tasks/{world.task.id}/comments",
+        json={"body": "建议增加公示。", "place": "", "reason": "  "},
+        headers=bearer(None, world.collector),
+    )
+    assert response.status_code == 201
+    assert response.get_json()["place"] is None and response.get_json()["reason"] is None

@@ -96,7 +96,11 @@ def test_unknown_column_and_wrong_files(client, world):
     unknown = write_csv(["条款", "意见", "身份证号"], [["第一条", "甲", "500101"]])
     response = upload(client, world.task.id, unknown, "x.csv", headers)
     assert response.status_code == 422 and "身份证号" in str(response.get_json()["error"]["fields"])
-    for data, name in [(b"%PDF-1.4", "x.pdf"), (b"PK\x03\x04junk", "x.xlsx"), (b"", "x.csv")]:
+    late_nul = sheet_csv(100)[:-2] + b"\x00\r\n"  # past the first 4 KB; PostgreSQL refuses it
+    assert len(late_nul) > 4096
+    wrong = [(b"%PDF-1.4", "x.pdf"), (b"PK\x03\x04junk", "x.xlsx"), (b"", "x.csv"),
+             (late_nul, "nul.csv")]  # fmt: skip
+    for data, name in wrong:
         response = upload(client, world.task.id, data, name, headers)
         assert response.status_code == 422, name
         assert (

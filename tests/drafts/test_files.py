@@ -37,6 +37,9 @@ def test_utf8_with_and_without_bom_gb18030_and_utf16():
         (b"", "empty.txt", "文件是空的"),
         (b"  \n\r\n\t ", "blank.txt", "没有文字"),
         (bytes(range(256)) * 4, "binary.txt", "不是文本文件"),
+        # a NUL past the first 8 KB, and one in UTF-16: no database stores it in text
+        (LAW.encode() * 80 + b"\x00", "late-nul.txt", "不是文本文件"),
+        ("第一条\x00".encode("utf-16"), "utf16-nul.txt", "不是文本文件"),
         (b"PK\x03\x04 this is not really a zip", "broken.docx", "不是 zip"),
         (LAW.encode(), "draft.pdf", "不支持的文件类型"),
     ],

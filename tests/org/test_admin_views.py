@@ -97,7 +97,8 @@ def test_deactivate_and_reactivate_a_user(client, world):
 def test_admin_cannot_deactivate_self(client, world):
     sign_in(client, world.admin)
     response = post(client, f"/admin/users/{world.admin.id}/active", {})
-    assert response.status_code == 400
+    assert response.status_code == 409
+    assert "不能停用自己的账号" in response.get_data(as_text=True)
     db.session.expire_all()
     assert world.admin.is_active
 
