@@ -23,6 +23,16 @@ from consult.org import services
 from consult.org.models import Role, User
 
 BACKEND = os.environ.get("CONSULT_TEST_BACKEND", "sqlite")
+# The search backends a test runs on: Whoosh always, PostgreSQL's in the PostgreSQL run.
+SEARCH_BACKENDS = [
+    "whoosh",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            BACKEND != "postgresql", reason="the PostgreSQL backend needs the PostgreSQL run"
+        ),
+    ),
+]
 PASSWORD = "correct-horse-9"
 
 

@@ -8,10 +8,13 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,41 +53,60 @@ class Browser:
         return re.search(r'name="csrf_token" value="([^"]+)"', self.html).group(1)
 
 
-@pytest.fixture
-def server(make_app, migrated, tmp_path):
-    make_app()  # the database is emptied after the test
+def server_env(database_url: str, instance: Path, **config: str) -> dict[str, str]:
+    """The environment of a server process: the test's database, a fresh instance folder."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith("CONSULT_") or key == "CONSULT_TEST_BACKEND"
     }
-    env |= {"CONSULT_DATABASE_URL": migrated, "CONSULT_INSTANCE_PATH": str(tmp_path / "inst")}
-    flask = [str(BIN / "flask"), "--app", "consult"]
-    for command in (["db", "upgrade"], ["consult", "demo"]):
-        subprocess.run(flask + command, env=env, cwd=ROOT, check=True, capture_output=True)
+    env |= {"CONSULT_DATABASE_URL": database_url, "CONSULT_INSTANCE_PATH": str(instance)}
+    return env | {f"CONSULT_{key}": value for key, value in config.items()}
+
+
+def flask_command(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "flask"), "--app", "consult", *args],
+        env=env, cwd=ROOT, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int = 2) -> Iterator[tuple[str, subprocess.Popen]]:
+    """gunicorn serving ``env``'s app on a free loopback port: (base URL, master process)."""
     port = free_port()
-    process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/", timeout=2).close()  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("gunicorn did not start: " + process.stderr.read1().decode())
+    # Its log goes to a file, not a pipe: a full pipe would stop the server.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+             "wsgi:app"],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                try:
+                    urllib.request.urlopen(base + "/", timeout=2).close()  # noqa: S310
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                log.seek(0)
+                pytest.fail("gunicorn did not start: " + log.read().decode()[-4000:])
+            yield base, process
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+
+
+@pytest.fixture
+def server(make_app, migrated, tmp_path):
+    make_app()  # the database is emptied after the test
+    env = server_env(migrated, tmp_path / "inst")
+    flask_command(env, "db", "upgrade")
+    flask_command(env, "consult", "demo")
+    with gunicorn(env) as (base, _process):
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        process.stderr.close()
 
 
 DEMO_HOMES = {

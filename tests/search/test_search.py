@@ -19,20 +19,10 @@ from consult.extensions import db
 from consult.search.indexer import rebuild, state_of, verify
 from consult.search.models import SearchOutbox
 from consult.search.services import search
-from tests.conftest import BACKEND, bearer, build_world, sign_in
-
-BACKENDS = [
-    "whoosh",
-    pytest.param(
-        "postgresql",
-        marks=pytest.mark.skipif(
-            BACKEND != "postgresql", reason="the PostgreSQL backend needs the PostgreSQL run"
-        ),
-    ),
-]
+from tests.conftest import SEARCH_BACKENDS, bearer, build_world, sign_in
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=SEARCH_BACKENDS)
 def w(request, make_app):
     app = make_app(SEARCH_BACKEND=request.param)
     with app.test_request_context():  # results carry links
