@@ -74,8 +74,9 @@ def run(ctx: Context):
             backend = db.engine.dialect.name
             pages = _pages(ctx, staff, manager, task_of, by_draft)
         renders = list(_renders(ctx, app, pages))
-        # Its applier thread would outlive the folder the index is in.
-        app.extensions["consult_search"].stop()
+        # Its applier thread must not outlive the folder the index is in: on a busy machine
+        # indexing the imported rows can take minutes.
+        assert app.extensions["consult_search"].stop(timeout=1800), "the applier did not end"
     yield record(ctx, "import.check_rows", [len(comments) / check_seconds], "rows/s",
                  rows=len(comments), database=backend)  # fmt: skip
     yield record(ctx, "import.import_rows", [len(comments) / import_seconds], "rows/s",

@@ -189,13 +189,16 @@ class SearchState:
         self._thread.start()
         atexit.register(self._at_exit)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30) -> bool:
         """End the background applier once it has applied what is left (an app being let go
-        of, e.g. with its instance folder); later changes are applied inline."""
+        of, e.g. with its instance folder); later changes are applied inline. False when it
+        is still applying after ``timeout`` seconds."""
         self._stopped = True
         self._wake.set()
         if self._thread is not None and self._thread.is_alive():
-            self._thread.join(timeout=30)
+            self._thread.join(timeout=timeout)
+            return not self._thread.is_alive()
+        return True
 
     def _run(self) -> None:
         while True:
