@@ -14,6 +14,22 @@ def sign_in(page, base, username):
     page.get_by_role("button", name="登录").click()
 
 
+def record_on_phone(phone, clause, body, *, channel=None, people=None):
+    """From a task's page: record a comment on ``clause``; the form fits the phone's width."""
+    phone.get_by_role("link", name="录入意见").click()
+    phone.get_by_label("条款").fill(clause)
+    phone.get_by_label("意见内容").fill(body)
+    if channel:
+        phone.get_by_label("收集方式").select_option(channel)
+    if people:
+        phone.get_by_label("代表人数").fill(str(people))
+    phone.get_by_role("button", name="保存").click()
+    assert phone.get_by_text(f"已录入（{clause}）").is_visible()
+    # nothing on the page needs more than the phone's width
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width}px wide on a 390px phone"
+
+
 def test_collector_records_on_a_phone_and_manager_sees_it(live_server, page_factory):
     phone = page_factory(390, 844)
     sign_in(phone, live_server, "caiji01")
@@ -21,16 +37,8 @@ def test_collector_records_on_a_phone_and_manager_sees_it(live_server, page_fact
     # the home lists the task handed to the collector's unit; open it
     phone.get_by_role("link", name=re.compile("养犬管理条例（草案）》（二审稿）")).click()
     assert phone.get_by_text("截止时间").first.is_visible()
-    phone.get_by_role("link", name="录入意见").click()
-    phone.get_by_label("条款").fill("第九条第一款")
-    phone.get_by_label("意见内容").fill("十五日太短，建议改为三十日，方便老年人办理。")
-    phone.get_by_label("收集方式").select_option("visit")
-    phone.get_by_label("代表人数").fill("4")
-    phone.get_by_role("button", name="保存").click()
-    assert phone.get_by_text("已录入（第九条第一款）").is_visible()
-    # nothing on the page needs more than the phone's width
-    width = phone.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"the page is {width}px wide on a 390px phone"
+    body = "十五日太短，建议改为三十日，方便老年人办理。"
+    record_on_phone(phone, "第九条第一款", body, channel="visit", people=4)
     # the navigation menu opens on a phone (Bootstrap's script runs under the CSP)
     phone.get_by_role("button", name="显示或隐藏菜单").click()
     assert phone.get_by_role("link", name="征求意见任务").is_visible()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.test_collect_on_phone import sign_in
+from tests.e2e.test_collect_on_phone import record_on_phone, sign_in
 
 TITLE = "北碚区社区电动自行车停放充电管理办法（草案）"
 TEXT = """北碚区社区电动自行车停放充电管理办法（草案）
@@ -61,11 +61,5 @@ def test_staff_publish_and_open_a_task_the_collector_answers_on_a_phone(live_ser
     phone = page_factory(390, 844)
     sign_in(phone, live_server, "caiji01")  # a collector of 北碚区总工会
     phone.get_by_role("link", name=TASK).click()
-    phone.get_by_role("link", name="录入意见").click()
-    phone.get_by_label("条款").fill("第二条第二款")
-    phone.get_by_label("意见内容").fill("楼道禁止充电要配套建设充电桩，否则难以执行。")
-    phone.get_by_role("button", name="保存").click()
-    assert phone.get_by_text("已录入（第二条第二款）").is_visible()
-    width = phone.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"the page is {width}px wide on a 390px phone"
+    record_on_phone(phone, "第二条第二款", "楼道禁止充电要配套建设充电桩，否则难以执行。")
     assert phone.console_errors == []
