@@ -107,7 +107,8 @@ def configure_search(app: Flask) -> None:
 
 
 class IdConverter(IntegerConverter):
-    """``<int:…>`` as a database id: a number of more than 9 digits is simply not found.
+    """``<int:…>`` as a database id: a number of more than 9 digits (past
+    ``consult.core.schemas.MAX_ID``) is simply not found.
 
     Werkzeug's converter takes any length of digits, and the database driver then fails on
     a number that does not fit the column (SQLite above 2**63, PostgreSQL above 2**31).

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -17,6 +17,7 @@ from flask import current_app, jsonify
 from marshmallow import Schema, fields
 
 from consult.api import bp
+from consult.core.schemas import MAX_ID
 
 ERROR_STATUSES = {
     "401": "Missing, invalid or revoked token",
@@ -46,9 +47,7 @@ def documented(
     tag: str,
     body: type[Schema] | None = None,
     response: type[Schema] | None = None,
-    paginated: bool = False,
-    many: bool = False,
-    listed: bool = False,
+    shape: Literal["object", "array", "items", "page"] = "object",
     status: int = 200,
     public: bool = False,
     query: dict[str, dict[str, Any]] | None = None,
@@ -56,9 +55,9 @@ def documented(
 ) -> Callable:
     """Attach the OpenAPI contract of a view.
 
-    ``paginated``: the answer is a page of ``response`` items; ``many``: a JSON array of
-    them; ``listed``: all of them as ``{"items": [...]}``; ``files``: the media types of
-    the downloads the view also answers with.
+    ``shape``: the answer is one ``response``, a JSON ``array`` of them, all of them as
+    ``{"items": [...]}``, or a ``page`` of them (``?page=&per_page=``); ``files``: the media
+    types of the downloads the view also answers with.
     """
 
     def decorator(view: Callable) -> Callable:
@@ -67,9 +66,7 @@ def documented(
             "tag": tag,
             "body": body,
             "response": response,
-            "paginated": paginated,
-            "many": many,
-            "listed": listed,
+            "shape": shape,
             "status": status,
             "public": public,
             "query": query or {},
@@ -97,7 +94,7 @@ def page_schema(item: type[Schema], *, paged: bool = True) -> type[Schema]:
     return _wrappers[item, paged]
 
 
-ID = {"type": "integer", "minimum": 0, "maximum": 999_999_999}  # consult.IdConverter's range
+ID = {"type": "integer", "minimum": 0, "maximum": MAX_ID}  # consult.IdConverter's range
 _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+):)?(?P<name>\w+)>")
 
 
@@ -133,17 +130,17 @@ def build_spec(app) -> dict[str, Any]:
             }
             for m in _CONVERTER.finditer(rule.rule)
         ]
-        if doc["paginated"]:
+        if doc["shape"] == "page":
             for name in ("page", "per_page"):
                 parameters.append({"in": "query", "name": name, "schema": {"type": "integer"}})
         for name, schema in doc["query"].items():
             parameters.append({"in": "query", "name": name, "schema": schema})
         response_schema = doc["response"]
-        if response_schema is not None and (doc["paginated"] or doc["listed"]):
-            response_schema = page_schema(response_schema, paged=doc["paginated"])
-        ok: dict[str, Any] = {"description": "Success"}
-        if response_schema is not None and doc["many"]:
+        if response_schema is not None and doc["shape"] in ("items", "page"):
+            response_schema = page_schema(response_schema, paged=doc["shape"] == "page")
+        elif response_schema is not None and doc["shape"] == "array":
             response_schema = {"type": "array", "items": response_schema}
+        ok: dict[str, Any] = {"description": "Success"}
         if response_schema is not None:
             ok["content"] = {"application/json": {"schema": response_schema}}
         for media_type in doc["files"]:

@@ -53,7 +53,7 @@ def create_task():
 
 
 @bp.get("/tasks")
-@documented(summary="Tasks you can see", tag="tasks", response=TaskSchema, paginated=True)
+@documented(summary="Tasks you can see", tag="tasks", response=TaskSchema, shape="page")
 @api_roles()
 def list_tasks():
     query = services.visible_tasks_query(api_user())
@@ -87,7 +87,7 @@ class AssignmentSchema(Schema):
 
 @bp.post("/tasks/<int:task_id>/assignments")
 @documented(summary="Hand the task to units or collectors of your point (managers)",
-            tag="tasks", body=AssignInSchema, response=AssignmentSchema, many=True,
+            tag="tasks", body=AssignInSchema, response=AssignmentSchema, shape="array",
             status=201)  # fmt: skip
 @api_roles(Role.MANAGER)
 def assign_task(task_id: int):
@@ -168,7 +168,7 @@ def filtered(query, user, args):
 
 @bp.get("/tasks/<int:task_id>/comments")
 @documented(summary="Your point's comments on a task, with filters", tag="comments",
-            response=CommentSchema, paginated=True, query=COMMENT_FILTERS)  # fmt: skip
+            response=CommentSchema, shape="page", query=COMMENT_FILTERS)  # fmt: skip
 @api_roles(Role.MANAGER, Role.EXPERT, Role.COLLECTOR)
 def list_comments(task_id: int):
     task = services.task_or_404(task_id, api_user())

@@ -41,14 +41,7 @@ class Id(fields.Integer):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("strict", True)
-        kwargs["validate"] = [validate.Range(min=1, max=MAX_ID), *_as_list(kwargs.get("validate"))]
-        super().__init__(**kwargs)
-
-
-def _as_list(validators: Any) -> list:
-    if validators is None:
-        return []
-    return list(validators) if isinstance(validators, (list, tuple)) else [validators]
+        super().__init__(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class InputSchema(Schema):

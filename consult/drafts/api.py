@@ -82,7 +82,7 @@ def create_draft():
     summary="Drafts with a published version (and your legislature's unpublished ones)",
     tag="drafts",
     response=DraftSchema,
-    paginated=True,
+    shape="page",
     public=True,
 )
 def list_drafts():

@@ -69,7 +69,7 @@ def create_token():
 
 
 @bp.get("/tokens")
-@documented(summary="List your API tokens", tag="auth", response=TokenSchema, paginated=True)
+@documented(summary="List your API tokens", tag="auth", response=TokenSchema, shape="page")
 @api_roles()
 def list_tokens():
     query = select(ApiToken).where(ApiToken.user_id == api_user().id)
@@ -142,7 +142,7 @@ def _register_resource(
         summary=f"List {plural}",
         tag="organisation",
         response=out_schema,
-        paginated=True,
+        shape="page",
         query=query_doc,
     )
     @api_roles(Role.ADMIN)

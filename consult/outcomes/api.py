@@ -64,7 +64,7 @@ def record_outcome(suggestion_id: int):
 
 @bp.get("/tasks/<int:task_id>/outcomes")
 @documented(summary="Outcomes of a task's submitted suggestions", tag="outcomes",
-            response=OutcomeSchema, listed=True)  # fmt: skip
+            response=OutcomeSchema, shape="items")  # fmt: skip
 @api_roles(Role.LEGISLATURE, Role.MANAGER, Role.EXPERT, Role.COLLECTOR)
 def list_outcomes(task_id: int):
     user = api_user()

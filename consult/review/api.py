@@ -53,7 +53,7 @@ def duplicates(task_id: int):
 
 @bp.get("/tasks/<int:task_id>/suggestions")
 @documented(summary="Your point's suggestions on a task, in clause order", tag="review",
-            response=SuggestionSchema, listed=True)  # fmt: skip
+            response=SuggestionSchema, shape="items")  # fmt: skip
 @api_roles(*REVIEWERS)
 def list_suggestions(task_id: int):
     task, user = _reviewed_task(task_id)
