@@ -37,9 +37,8 @@ class OutcomeSchema(Schema):
     revision = fields.Integer(allow_none=True)
 
 
-def _dump(suggestion, entry=None) -> dict:
-    """The suggestion with its current outcome (``entry``; read here when not given)."""
-    entry = entry or services.current(suggestion)
+def _dump(suggestion, entry) -> dict:
+    """The suggestion with its current outcome ``entry`` (None: none recorded yet)."""
     return OutcomeSchema().dump({
         "suggestion_id": suggestion.id, "point_id": suggestion.point_id,
         "citation": suggestion.citation, "proposed_text": suggestion.proposed_text,
@@ -59,7 +58,7 @@ def record_outcome(suggestion_id: int):
     suggestion = services.submitted_suggestion_or_404(suggestion_id, user)
     services.record(suggestion, load_json(OutcomeInSchema()), user)
     db.session.commit()
-    return jsonify(_dump(suggestion))
+    return jsonify(_dump(suggestion, services.current(suggestion)))
 
 
 @bp.get("/tasks/<int:task_id>/outcomes")
@@ -71,6 +70,7 @@ def list_outcomes(task_id: int):
     task = tasks.task_or_404(task_id, user)
     suggestions = services.task_suggestions(task, user)
     found = services.histories(suggestions)  # every outcome in one query, newest first
+    # a suggestion without outcomes is dumped as such, not read again one by one
     return jsonify({"items": [_dump(s, next(iter(found[s.id]), None)) for s in suggestions]})
 
 

@@ -60,3 +60,25 @@ def test_only_the_tasks_legislature_records_and_the_outcome_is_searchable(w, app
     with app.test_request_context():
         found = search(w.legislature, {"kind": "suggestion", "outcome": "not_adopted"})
     assert [item.id for item in found.items] == [w.suggestion2.id]
+
+
+def test_the_outcome_list_reads_every_outcome_in_one_query(w, app):
+    """With or without a recorded outcome, no suggestion costs a query of its own."""
+    from sqlalchemy import event
+
+    assert put(w, w.suggestion2, {"outcome": "adopted", "explanation": "采纳。"})[0] == 200
+    headers = bearer(app, w.legislature)
+    reads: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if "FROM suggestion_outcomes" in statement:
+            reads.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        listed = w.client.get(f"/api/v1/tasks/{w.task.id}/outcomes", headers=headers)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    outcomes = {i["suggestion_id"]: i["outcome"] for i in listed.get_json()["items"]}
+    assert outcomes == {w.suggestion.id: None, w.suggestion2.id: "adopted"}
+    assert len(reads) == 1, reads
