@@ -131,7 +131,14 @@ def _setup(port: int) -> tuple[int, list[str], str]:
     return task["id"], clauses, collector.token
 
 
-def measure(ctx: Context, port: int, total: int, name: str = "http.record_comment", **extra):
+def measure(ctx: Context, port: int, total: int, name: str = "http.record_comment",
+            clients: int = CLIENT_THREADS, **extra):  # fmt: skip
+    """``clients`` threads send ``total`` comments as fast as answers come back.
+
+    With more clients than workers (the default: 8 for 2) requests queue for a worker, and
+    the latency measures the queue as much as the request; with one client per worker it is
+    the request's own.
+    """
     task_id, clauses, token = _setup(port)
     latencies: list[float] = []
     failures: list[int] = []
@@ -156,7 +163,7 @@ def measure(ctx: Context, port: int, total: int, name: str = "http.record_commen
             failures.extend(bad)
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(CLIENT_THREADS)]
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -166,7 +173,7 @@ def measure(ctx: Context, port: int, total: int, name: str = "http.record_commen
     stored = listing["total"]
     yield record(
         ctx, f"{name}.latency", latencies, "s", **extra,
-        workers=2, client_threads=CLIENT_THREADS, sent=total, stored=stored,
+        workers=2, client_threads=clients, sent=total, stored=stored,
         stored_equals_sent=stored == total and not failures, failures=len(failures),
         failure_statuses=sorted(set(failures)),
     )  # fmt: skip

@@ -291,11 +291,15 @@ def run(ctx: Context):
         from benchmarks.bench_record import environment, measure, serving
         from consult.search.indexer import pending, verify
 
+        # First one client per worker (the request's own latency: the target's measure),
+        # then eight clients for two workers (requests queue; throughput).
         env = environment(folder, os.environ.get("CONSULT_BENCH_DATABASE_URL"))
         sent = min(ctx.size, 3000)
         with serving(env) as port:
-            records = list(measure(ctx, port, sent, "search.record_while_indexed",
+            records = list(measure(ctx, port, sent, "search.record_while_indexed", clients=2,
                                    indexed_documents=indexed))  # fmt: skip
+            records += measure(ctx, port, sent, "search.record_while_indexed_queued",
+                               indexed_documents=indexed)  # fmt: skip
             with app.app_context():
                 deadline = time.perf_counter() + 120
                 while pending(db.engine) and time.perf_counter() < deadline:

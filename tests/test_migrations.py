@@ -10,9 +10,11 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from consult.extensions import db
+from tests.conftest import BACKEND
 
 
 def test_models_match_migrations(migrated, tmp_path):
@@ -149,3 +151,52 @@ def test_the_previous_release_with_its_data_upgrades_to_head(make_app):
         token, _raw = create_token(manager, "升级后的新令牌")  # a new row, and an audit event
         db.session.commit()
         assert token.id > 1
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="0012 rewrites PostgreSQL documents only")
+def test_0012_gives_existing_postgres_documents_the_lexemes_new_ones_get(make_app):
+    """Documents written before 0012 have words only; after it they match filtered searches
+    exactly as rebuilt ones would (the migration's SQL and ``filter_lexemes`` agree)."""
+    from flask_migrate import downgrade, upgrade
+
+    from consult.search.documents import make_document
+    from consult.search.postgres_backend import filter_lexemes, row_of, tsvector_literal
+
+    docs = [
+        make_document("comment", 7, "养犬登记应当简化", day=20260301, audience=["point:3"],
+                      task_id=2, draft_id=1, version_id=1, point_id=3, unit_id=4,
+                      collector_id=5, clause_id=6, channel="forum", status="accepted"),
+        make_document("suggestion", 8, "建议删除第二款", day=20260302,
+                      audience=["point:3", "leg:1"], task_id=2, point_id=3, status="merged",
+                      outcome="adopted"),
+        make_document("clause", 9, "第一条 为了规范养犬行为", day=20260101, audience=["public"],
+                      citation="第一条", draft_id=1, version_id=1, clause_id=9, published=True),
+    ]  # fmt: skip
+    app = make_app()
+    with app.app_context():
+        downgrade(revision="base")
+        upgrade(revision="0011")
+        table = sa.table("search_documents", *[sa.column(c) for c in row_of(docs[0])])
+        with db.engine.begin() as connection:
+            for doc in docs:  # as 0011's backend wrote them: the words alone
+                connection.execute(
+                    table.insert(), [row_of(doc) | {"tsv": tsvector_literal(doc["text"])}]
+                )
+
+        def tsv_equal(new: bool) -> list[bool]:
+            with db.engine.connect() as connection:
+                return [
+                    connection.scalar(sa.text(
+                        "SELECT tsv = CAST(:expected AS tsvector) FROM search_documents"
+                        " WHERE key = :key"
+                    ), {"key": doc["key"], "expected": tsvector_literal(
+                        doc["text"], filter_lexemes(doc) if new else ())})
+                    for doc in docs
+                ]  # fmt: skip
+
+        upgrade()
+        assert tsv_equal(new=True) == [True, True, True]
+        assert "=published:1" in filter_lexemes(docs[2])  # booleans as the index writes them
+        downgrade(revision="0011")
+        assert tsv_equal(new=False) == [True, True, True]
+        upgrade()

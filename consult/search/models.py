@@ -30,13 +30,14 @@ class SearchDocument(db.Model):
     """One indexed document of the PostgreSQL backend (unused on the Whoosh backend).
 
     ``tsv`` holds the segmented words with their positions (the 'simple' configuration
-    could not segment Chinese itself); ``audience`` is who may see the document.
+    could not segment Chinese itself), then the audience and the filter values as lexemes
+    (``=audience:point:3``, ``=channel:forum``), which searches match; the columns keep the
+    same values for facet counts and deletions.
     """
 
     __tablename__ = "search_documents"
     __table_args__ = (
         Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),
-        Index("ix_search_documents_audience", "audience", postgresql_using="gin"),
         Index("ix_search_documents_task_id", "task_id"),
         Index("ix_search_documents_version_id", "version_id"),
     )

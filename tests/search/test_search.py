@@ -134,6 +134,8 @@ def test_filters_dates_order_and_pages(w):
     assert first.total == second.total == 4
     assert len(first.items) == 2 and len(second.items) == 2
     assert not {i.id for i in first.items} & {i.id for i in second.items}
+    beyond = search(mine, {"q": "充电 OR 登记", "kind": "comment", "per_page": 2, "page": 9})
+    assert beyond.items == [] and beyond.total == 4  # the pager still knows the last page
 
 
 def test_snippets_mark_the_words_and_escape_the_rest(w):
