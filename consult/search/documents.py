@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -66,6 +66,21 @@ def term(value: Any) -> str:
     if isinstance(value, bool):
         return str(int(value))
     return str(getattr(value, "value", value))
+
+
+def restrictions(
+    audiences: list[str] | None, filters: Mapping[str, Any] | None
+) -> list[tuple[str, list[Any]]]:
+    """What a search must match, for every backend alike: each given filter with its
+    accepted values (one value or several; empty filters dropped), then the audience."""
+    found = [
+        (name, list(value) if isinstance(value, list | tuple | set) else [value])
+        for name, value in (filters or {}).items()
+        if value not in (None, [], ())
+    ]
+    if audiences is not None:
+        found.append(("audience", list(audiences)))
+    return found
 
 
 def day_number(value: date | datetime | None) -> int:

@@ -30,7 +30,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from consult.search.analysis import tokens
-from consult.search.documents import FACET_FIELDS, FILTER_FIELDS, INT_FIELDS, Hit, Result, term
+from consult.search.documents import (
+    FACET_FIELDS,
+    FILTER_FIELDS,
+    INT_FIELDS,
+    Hit,
+    Result,
+    restrictions,
+    term,
+)
 from consult.search.models import SearchDocument
 from consult.search.query import Parsed, excluded_tsquery, quote_lexeme, to_tsquery
 
@@ -147,12 +155,7 @@ class PostgresBackend:
         words = to_tsquery(parsed)
         # The words, the audience and the filters: one tsquery, one GIN lookup.
         parts = [f"({words})"] if words else []
-        if audiences is not None:
-            parts.append(_any_of("audience", audiences))
-        for name, value in (filters or {}).items():
-            if value in (None, [], ()):
-                continue
-            parts.append(_any_of(name, value if isinstance(value, list | tuple | set) else [value]))
+        parts += [_any_of(name, values) for name, values in restrictions(audiences, filters)]
         conditions = []
         if parts:
             matched = cast(literal(" & ".join(parts)), TSQUERY)

@@ -27,7 +27,14 @@ from whoosh.index import LockError
 from whoosh.writing import CLEAR
 
 from consult.search.analysis import PAIR, ChineseAnalyzer, PairTokenizer
-from consult.search.documents import FACET_FIELDS, FILTER_FIELDS, Hit, Result, term
+from consult.search.documents import (
+    FACET_FIELDS,
+    FILTER_FIELDS,
+    Hit,
+    Result,
+    restrictions,
+    term,
+)
 from consult.search.query import Parsed, Unit
 
 TEXT_FIELD = "text"
@@ -174,11 +181,7 @@ class WhooshBackend:
         # over the sparse audience and filter postings instead of visiting every match of
         # common words and testing it against a set (measured: about 2x faster).
         conditions: list[query.Query] = []
-        wanted = [(n, v) for n, v in (filters or {}).items() if v not in (None, [], ())]
-        if audiences is not None:
-            wanted.append(("audience", audiences))
-        for name, value in wanted:
-            values = value if isinstance(value, list | tuple | set) else [value]
+        for name, values in restrictions(audiences, filters):
             terms = [query.Term(name, term(v)) for v in values]
             conditions.append(terms[0] if len(terms) == 1 else query.Or(terms))
         if day_from or day_to:
