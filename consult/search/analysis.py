@@ -33,14 +33,75 @@ def _converter():
     return opencc.OpenCC("t2s")
 
 
+# Full-width ASCII and the ideographic space, the characters NFKC changes in most Chinese
+# text: narrowed one by one, so that the (slow) NFKC pass runs only on text that needs more.
+_WIDE = re.compile("[\u3000\uff01-\uff5e]")
+
+
+def _narrow(match: re.Match) -> str:
+    char = match.group()
+    return " " if char == "\u3000" else chr(ord(char) - 0xFEE0)
+
+
 def fold(text: str) -> str:
-    """Full-width to half-width (NFKC) and traditional to simplified characters."""
-    return _converter().convert(unicodedata.normalize("NFKC", text))
+    """Full-width to half-width (NFKC) and traditional to simplified characters.
+
+    The same as NFKC then ``t2s``: the narrowed characters are their own NFKC forms, and
+    NFKC then runs on what is not yet normal (about 20 µs for a comment instead of 60).
+    """
+    text = _WIDE.sub(_narrow, text)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return _converter().convert(text)
 
 
 def words(text: str) -> list[str]:
     """The accurate-mode words of ``text`` (folded), without punctuation."""
     return [w for w in rjieba.cut(fold(text)) if not _SKIP.match(w)]
+
+
+@lru_cache(maxsize=65536)
+def _skipped(word: str) -> bool:
+    return _SKIP.match(word) is not None
+
+
+def analyse(text: str) -> tuple[list[tuple[str, int, int, int]], list[str]]:
+    """The index tokens of ``text`` and its accurate-mode words, from one segmentation.
+
+    Tokens are (word, position, start_char, end_char): each accurate-mode word, then the
+    finer words search mode adds inside it, at the same position. Search mode yields a
+    word's finer parts right before the word and inside its span, so reading it backwards
+    tells the words (each starting a new span) from their parts.
+    """
+    found = rjieba.tokenize(fold(text), mode="search")
+    heads = [False] * len(found)
+    span_start = span_end = -1
+    for index in range(len(found) - 1, -1, -1):
+        _word, start, end = found[index]
+        if span_start <= start and end <= span_end and (start, end) != (span_start, span_end):
+            continue  # a part of the word after it
+        heads[index] = True
+        span_start, span_end = start, end
+    tokens_: list[tuple[str, int, int, int]] = []
+    accurate: list[str] = []
+    position = -1
+    parts: list[tuple[str, int, int]] = []
+    for index, token in enumerate(found):
+        if not heads[index]:
+            parts.append(token)
+            continue
+        word = token[0]
+        if _skipped(word):
+            parts = []
+            continue
+        position += 1
+        tokens_.append((word, position, token[1], token[2]))
+        accurate.append(word)
+        for part, start, end in parts:
+            if part != word and not _skipped(part):
+                tokens_.append((part, position, start, end))
+        parts = []
+    return tokens_, accurate
 
 
 def tokens(text: str, *, for_query: bool) -> Iterator[tuple[str, int, int, int]]:
@@ -49,28 +110,14 @@ def tokens(text: str, *, for_query: bool) -> Iterator[tuple[str, int, int, int]]
     Character offsets refer to the folded text, which has the same length as the original
     wherever the folding maps one character to one character (the common case).
     """
-    folded = fold(text)
-    position = -1
-    if for_query:
-        for word, start, end in rjieba.tokenize(folded):
-            if not _SKIP.match(word):
-                position += 1
-                yield word, position, start, end
+    if not for_query:
+        yield from analyse(text)[0]
         return
-    fine = rjieba.tokenize(folded, mode="search")
-    index = 0
-    for word, start, end in rjieba.tokenize(folded):
-        if _SKIP.match(word):
-            while index < len(fine) and fine[index][2] <= end:
-                index += 1
-            continue
-        position += 1
-        yield word, position, start, end
-        while index < len(fine) and fine[index][1] >= start and fine[index][2] <= end:
-            part, part_start, part_end = fine[index]
-            if part != word and not _SKIP.match(part):
-                yield part, position, part_start, part_end
-            index += 1
+    position = -1
+    for word, start, end in rjieba.tokenize(fold(text)):
+        if not _skipped(word):
+            position += 1
+            yield word, position, start, end
 
 
 PAIR = "|"
@@ -78,7 +125,11 @@ PAIR = "|"
 
 def pairs(text: str) -> list[str]:
     """Adjacent accurate-mode words joined (养犬|登记): a two-word phrase becomes one term."""
-    found = [w.lower() for w, _position, _start, _end in tokens(text, for_query=True)]
+    return pairs_of(analyse(text)[1])
+
+
+def pairs_of(words: list[str]) -> list[str]:
+    found = [w.lower() for w in words]
     return [f"{a}{PAIR}{b}" for a, b in itertools.pairwise(found)]
 
 

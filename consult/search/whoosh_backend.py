@@ -24,6 +24,7 @@ from whoosh import query, sorting
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import LockError
+from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR
 
 from consult.search.analysis import PAIR, ChineseAnalyzer, PairTokenizer
@@ -36,6 +37,7 @@ from consult.search.documents import (
     term,
 )
 from consult.search.query import Parsed, Unit
+from consult.search.whoosh_bulk import write_index
 
 TEXT_FIELD = "text"
 logger = logging.getLogger(__name__)
@@ -126,17 +128,17 @@ class WhooshBackend:
             raise
         writer.commit()
 
-    def rebuild(self, session, docs: Iterable[Mapping[str, Any]]) -> None:
-        """Replace the whole index: two processes, a large memory pool, one final merge."""
-        # Two processes each write a segment of their own; merging them at the end (Whoosh's
-        # default) cost more than the parallel indexing saved.
-        writer = self.index.writer(timeout=600.0, procs=2, limitmb=256, multisegment=True)
+    def rebuild(self, session, docs: Iterable[Mapping[str, Any]], *, procs: int = 0) -> int:
+        """Replace the whole index through the bulk path (``whoosh_bulk``): a segment per
+        writing process (``procs``; 0: one per CPU), swapped in by one commit."""
+        lock = self.index.lock("WRITELOCK")
+        if not try_for(lock.acquire, timeout=600.0, delay=0.1):
+            raise LockError("search rebuild: the index writer stayed busy for 10 minutes")
         try:
-            _Writer(writer).add(docs)
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit(mergetype=CLEAR)
+            return write_index(self.index, map(fields_of, docs), text_field=TEXT_FIELD,
+                               pairs_field="pairs", procs=procs)  # fmt: skip
+        finally:
+            lock.release()
 
     def clear(self, session=None) -> None:
         self.index.writer(timeout=30.0).commit(mergetype=CLEAR)

@@ -56,3 +56,40 @@ def test_phrases_words_fragments_and_traditional_queries():
     assert search(index, "養犬") == ["2", "3"]  # traditional query, both texts
     assert search(index, '"养犬管理"') == ["3"]
     assert search(index, "登记 NOT 简化") == ["3"]
+
+
+def test_fold_equals_nfkc_then_simplified_on_every_kind_of_character():
+    import unicodedata
+
+    from consult.search.analysis import _converter
+
+    samples = [
+        "Ｈｅｌｌｏ　ＷＯＲＬＤ，１２３。",  # full-width ASCII and the ideographic space
+        "①②㈠㊀ﬁ™㎏",  # compatibility characters only NFKC maps
+        "Ａ\u0301e\u0301",  # a full-width letter before a combining accent composes
+        "養犬登記：電動自行車應當集中充電",
+        "",
+    ]
+    for text in samples:
+        assert fold(text) == _converter().convert(unicodedata.normalize("NFKC", text)), text
+
+
+def test_one_segmentation_gives_the_accurate_words_and_their_parts():
+    import rjieba
+
+    from consult.search.analysis import analyse
+
+    text = "中华人民共和国电动自行车管理条例，与相关法规保持一致。第十二条"
+    found, accurate = analyse(text)
+    # The accurate words are exactly what accurate mode gives on its own.
+    assert accurate == [w for w, _s, _e in rjieba.tokenize(text) if w not in "，。"]
+    # Each finer part follows its word, at its position and inside its characters.
+    words_at = {}
+    for word, position, start, end in found:
+        if position not in words_at:
+            words_at[position] = (word, start, end)
+            continue
+        owner, owner_start, owner_end = words_at[position]
+        assert owner_start <= start and end <= owner_end and word in owner, (word, owner)
+    # Search mode yields 保持 and 一致 before 保持一致: they are still its parts.
+    assert [w for w, p, _s, _e in found if p == 7] == ["保持一致", "保持", "一致"]

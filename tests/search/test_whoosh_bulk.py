@@ -1,0 +1,180 @@
+"""The rebuild's bulk path writes the index Whoosh's own writer would: posting for posting.
+
+The bulk path (``consult.search.whoosh_bulk``) fills the codec's posting blocks itself, so
+these tests compare what a reader sees in an index written each way: every term of every
+field with its postings and statistics, every document's stored fields, field lengths and
+sort columns, and the answers to the same searches.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from consult.search.documents import make_document
+from consult.search.query import parse
+from consult.search.whoosh_backend import WhooshBackend, fields_of
+
+SENTENCES = [
+    "建议规范电动自行车充电管理，楼道里不得充电。",
+    "電動自行車應當集中充電，養犬登記也應當網上辦理。",
+    "养犬登记应当免费，登记 登记 登记。",
+    "第十二条第二款第（三）项的表述不够明确，与相关法规保持一致。",
+    "ＡＢＣ abc Abc 物业服务企业应当公开收费标准。",
+    "中华人民共和国电动自行车管理条例",
+    "",
+]
+
+
+def documents(count: int) -> list[dict]:
+    found = []
+    for number in range(1, count + 1):
+        a, b = SENTENCES[number % 7], SENTENCES[(number * 3) % 7]
+        text = "\n".join(p for p in (a, b, f"第{number}号意见") if p)
+        found.append(make_document(
+            "comment", number, text, day=20260101 + number % 28,
+            audience=[f"point:{number % 3}"] + (["public"] if number % 5 == 0 else []),
+            task_id=number % 4, point_id=number % 3, unit_id=None if number % 2 else 7,
+            channel=("forum", "visit", "online")[number % 3], status="active",
+            citation=None,
+        ))  # fmt: skip
+    return found
+
+
+def whoosh_written(path, docs):
+    backend = WhooshBackend(str(path))
+    with backend.index.writer() as writer:
+        for doc in docs:
+            writer.add_document(**fields_of(doc))
+    return backend
+
+
+def bulk_written(path, docs, procs):
+    backend = WhooshBackend(str(path))
+    assert backend.rebuild(None, docs, procs=procs) == len(docs)
+    return backend
+
+
+def everything(reader):
+    """What a reader sees: terms with postings and statistics, and each document."""
+    schema = reader.schema
+    terms = {}
+    for field in schema.names():
+        if not schema[field].indexed:
+            continue
+        for term in reader.lexicon(field):
+            info = reader.term_info(field, term)
+            postings = reader.postings(field, term)
+            listed = []
+            while postings.is_active():
+                listed.append((postings.id(), postings.weight(), postings.value()))
+                postings.next()
+            stats = (
+                info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
+                info.max_weight(), info.min_id(), info.max_id(),
+            )  # fmt: skip
+            terms[(field, term)] = (stats, listed)
+    docs = []
+    for docnum in range(reader.doc_count_all()):
+        lengths = {f: reader.doc_field_length(docnum, f) for f in ("text", "pairs")}
+        columns = {
+            f: reader.column_reader(f)[docnum]
+            for f in schema.names()
+            if schema[f].column_type is not None
+        }
+        docs.append((reader.stored_fields(docnum), lengths, columns))
+    return terms, docs
+
+
+def answers(backend, queries):
+    """Totals, facets, scores, and the keys found (where every match is on the page: among
+    equal scores, which make the page depends on the order documents were written in)."""
+    found = []
+    for text in queries:
+        result = backend.search(parse(text), audiences=None, per_page=500)
+        scores = sorted(round(h.score, 5) for h in result.hits)
+        keys = sorted(h.key for h in result.hits) if result.total <= 500 else None
+        found.append((result.total, scores, keys))
+        filtered = backend.search(parse(text), audiences=["point:1"], per_page=500,
+                                  filters={"channel": "visit"}, facets=True)  # fmt: skip
+        keys = sorted(h.key for h in filtered.hits) if filtered.total <= 500 else None
+        found.append((filtered.total, keys, filtered.facets))
+    return found
+
+
+QUERIES = ["电动自行车", "登记", '"养犬登记"', '"保持一致"', "abc", "充电 -楼道",
+           "第十二条", "中华人民共和国", '"电动自行车管理条例"', "应当 OR 免费"]  # fmt: skip
+
+
+def test_bulk_written_index_equals_whooshs_own_posting_for_posting(tmp_path):
+    docs = documents(300)  # common terms span several 128-posting blocks
+    ours = bulk_written(tmp_path / "bulk", docs, procs=1)
+    theirs = whoosh_written(tmp_path / "whoosh", docs)
+    with ours.index.reader() as mine, theirs.index.reader() as reference:
+        got, expected = everything(mine), everything(reference)
+    assert len(got[0]) == len(expected[0]) > 300
+    assert got[0] == expected[0]
+    assert got[1] == expected[1]
+    assert answers(ours, QUERIES) == answers(theirs, QUERIES)
+    blocks = max(stats[1] for stats, _postings in got[0].values())
+    assert blocks > 128  # the comparison covered terms of more than one block
+
+
+def test_several_writing_processes_give_the_same_answers(tmp_path):
+    docs = documents(5000)
+    ours = bulk_written(tmp_path / "bulk", docs, procs=2)
+    assert len(ours.index._segments()) == 2
+    theirs = whoosh_written(tmp_path / "whoosh", docs)
+    assert ours.count() == theirs.count() == len(docs)
+    assert answers(ours, QUERIES) == answers(theirs, QUERIES)
+    assert ours.signatures() == theirs.signatures()
+
+
+def test_a_bulk_written_index_takes_later_changes(tmp_path):
+    docs = documents(50)
+    ours = bulk_written(tmp_path / "bulk", docs, procs=1)
+    changed = make_document("comment", 3, "改成关于停车位的意见", day=20260301,
+                            audience=["point:0"], point_id=0, channel="forum")  # fmt: skip
+    with ours.writer(wait=True) as writer:
+        writer.upsert([changed])
+        writer.delete(["comment:4"])
+    assert [h.key for h in ours.search(parse("停车位"), audiences=None).hits] == ["comment:3"]
+    keys = {h.key for h in ours.search(parse("登记"), audiences=None, per_page=100).hits}
+    assert "comment:3" not in keys and "comment:4" not in keys and keys
+    assert ours.count() == 49
+
+
+def test_a_failing_writing_process_fails_the_rebuild_and_leaves_the_index(tmp_path, monkeypatch):
+    import consult.search.whoosh_bulk as bulk
+
+    monkeypatch.setattr(bulk, "BATCH", 5)
+    docs = documents(20)
+    ours = bulk_written(tmp_path / "bulk", docs, procs=1)
+    broken = {"key": "comment:99", "text": "坏文档", "audience": ["point:1"], "no_such_field": "x"}
+    # Failing at the end (the others have written their segments) and at the start (the
+    # others are still being sent documents), in this process and in writing processes.
+    for stream in ([*documents(6), broken], [broken, *documents(3000)]):
+        for procs in (1, 2):
+            with pytest.raises((KeyError, RuntimeError)) as failed:
+                ours.rebuild(None, stream, procs=procs)
+            assert "no_such_field" in str(failed.value)
+            assert ours.count() == 20  # the previous index is still the one read
+            assert ours.search(parse("登记"), audiences=None).total > 0
+    assert sorted(ours.signatures()) == sorted(d["key"] for d in docs)
+    ours.rebuild(None, docs[:5], procs=2)  # and the next rebuild succeeds
+    assert ours.count() == 5
+    leftovers = [n for n in ours.index.storage.list() if n.endswith((".seg", ".tmp"))]
+    assert len(leftovers) == len(ours.index._segments())  # failed segments cleaned up
+
+
+def test_documents_are_dealt_to_processes_in_batches(tmp_path, monkeypatch):
+    import consult.search.whoosh_bulk as bulk
+
+    monkeypatch.setattr(bulk, "BATCH", 7)
+    docs = documents(40)
+    ours = bulk_written(tmp_path / "bulk", docs, procs=3)
+    counts = sorted(s.doc_count_all() for s in ours.index._segments())
+    assert counts == [12, 14, 14]  # 6 batches of 7 and one of 5, dealt in turn
+    assert sorted(ours.signatures()) == sorted(d["key"] for d in docs)
+    assert list(itertools.chain(answers(ours, QUERIES[:3])))
