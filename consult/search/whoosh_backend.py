@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
@@ -40,6 +41,11 @@ from consult.search.query import Parsed, Unit
 from consult.search.whoosh_bulk import write_index
 
 TEXT_FIELD = "text"
+# Segments as separate files, not one compound file: Whoosh reads a compound segment's term
+# table by copying it into memory (BytesIO of the mapped file) each time a reader opens it,
+# which is after every index change. At 100k comments, opening a searcher took 356 ms that
+# way and 0.8 ms with separate files, at the same query speed.
+COMPOUND = False
 logger = logging.getLogger(__name__)
 
 
@@ -110,6 +116,9 @@ class WhooshBackend:
                 self.index = storage.create_index(wanted)
         self._lock = threading.Lock()
         self._searcher = None
+        # The open searcher, also for the finaliser: its files are closed with the backend.
+        self._open: list[Any] = [None]
+        weakref.finalize(self, _close_searcher, self._open)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -117,7 +126,7 @@ class WhooshBackend:
     def writer(self, session=None, *, wait: bool = False) -> Iterator[_Writer | None]:
         """The index's single writer, or None at once when another process holds it."""
         try:
-            writer = self.index.writer(timeout=30.0 if wait else 0.0)
+            writer = self.index.writer(timeout=30.0 if wait else 0.0, compound=COMPOUND)
         except LockError:
             yield None
             return
@@ -158,11 +167,14 @@ class WhooshBackend:
         Not ``Searcher.refresh()``: it reuses the reader of every segment that is still
         there, with the deletions it had when first read, so a document deleted or replaced
         since (a comment withdrawn or edited, a rebuilt index) would still be found.
-        A searcher in use by another thread is left to finish; it closes when dropped.
+        The old searcher is closed (its segment files): searches hold ``_lock``, so no
+        other thread is reading it.
         """
         searcher = self._searcher
         if searcher is None or not searcher.up_to_date():
-            searcher = self._searcher = self.index.searcher()
+            if searcher is not None:
+                searcher.close()
+            searcher = self._searcher = self._open[0] = self.index.searcher()
         return searcher
 
     def search(
@@ -219,6 +231,12 @@ class WhooshBackend:
                     groups = results.groups(name)
                     counted[name] = {str(k): len(v) for k, v in groups.items() if k}
             return Result(hits=hits, total=len(results), facets=counted)
+
+
+def _close_searcher(holder: list[Any]) -> None:
+    if holder[0] is not None:
+        holder[0].close()
+        holder[0] = None
 
 
 class _Writer:

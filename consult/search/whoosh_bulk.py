@@ -181,10 +181,7 @@ class SegmentBuilder:
         self.terms, self.lengths = {}, {}
         segment = self.segment
         segment.set_doc_count(self.docnum)
-        if segment.should_assemble():
-            segment.create_compound_file(self.storage)
-            segment.compound = True
-        return segment
+        return segment  # left as separate files (see whoosh_backend.COMPOUND)
 
     def cancel(self) -> None:
         """Close and delete what was written of the segment (after a failure)."""
