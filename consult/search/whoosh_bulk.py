@@ -16,10 +16,11 @@ one commit of its table of contents.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from typing import Any
 
@@ -27,13 +28,17 @@ from whoosh.codec import default_codec
 from whoosh.index import TOC, clean_files
 from whoosh.system import pack_uint
 
-from consult.search.analysis import analyse, pairs_of
+from consult.search.analysis import PAIR, analyse
 
 # Documents go to the writing processes in batches of this many: few enough messages that
 # sending them costs little, small enough that a point's comments stay in one stretch.
 BATCH = 2000
 # Posting blocks of fewer postings are written uncompressed (see _fill_blocks).
 COMPRESS_FROM = 16
+_PAIR = PAIR.encode()
+# A writing process starts a new segment when it holds this many postings in memory (about
+# 60,000 comments' worth, ~1 GB): a large rebuild then needs no more memory than that.
+MAX_HELD = 12_000_000
 
 
 class _Postings:
@@ -75,7 +80,7 @@ class SegmentBuilder:
         # (field, value) -> what the field's type indexes for it: filter values repeat
         # (a task's, a point's, a day's), and a date field alone costs ~70 µs to index.
         self._indexed: dict[tuple[str, Any], list[tuple[bytes, int, float, bytes]]] = {}
-        self._scorable = {name: field.scorable for name, field in self.schema.items()}
+        self._fields = dict(self.schema.items())
         self._boost = {text_field: text.format.field_boost, pairs_field: pairs.format.field_boost}
 
     def _positions_value(self, positions: list[int]) -> bytes:
@@ -96,66 +101,104 @@ class SegmentBuilder:
             found = self._frequencies[frequency] = pack_uint(frequency)
         return found
 
-    def _analysed(self, text: str) -> dict[str, list[tuple[bytes, int, float, bytes]]]:
-        """(term, frequency, weight, value) of the text and pairs fields, as their formats
-        would give them: positions for the words, frequencies for the pairs."""
-        found_tokens, words = analyse(text)
-        terms = self._terms
+    def _terms_of(self, name: str) -> dict[bytes, _Postings]:
+        found = self.terms.get(name)
+        if found is None:
+            found = self.terms[name] = {}
+        return found
+
+    def _post_words(self, docnum: int, found_tokens: list[tuple[str, int, int, int]]) -> int:
+        """The text field's postings of one document (positions, as ``Positions`` encodes
+        them); returns the field's length, its number of tokens."""
+        cache = self._terms
         positions: dict[bytes, list[int]] = {}  # by term: words differing in case are one
-        slot = positions.setdefault
         for word, position, _start, _end in found_tokens:
-            slot(terms.get(word) or self._term(word), []).append(position)
-        counts: dict[str, int] = {}
-        for pair in pairs_of(words):
+            term = cache.get(word) or self._term(word)
+            places = positions.get(term)
+            if places is None:
+                positions[term] = [position]
+            else:
+                places.append(position)
+        terms = self._terms_of(self.text_field)
+        boost = self._boost[self.text_field]
+        for term, places in positions.items():
+            entry = terms.get(term)
+            if entry is None:
+                entry = terms[term] = _Postings()
+            entry.docnums.append(docnum)
+            entry.weights.append(len(places) * boost)
+            entry.values.append(self._positions_value(places))
+        self.held += len(positions)
+        return len(found_tokens)
+
+    def _post_pairs(self, docnum: int, words: list[str]) -> int:
+        """The pairs field's postings of one document (``pairs_of`` the accurate words, as
+        ``Frequency`` encodes them); returns the field's length, its number of pairs."""
+        cache = self._terms
+        found = [cache.get(word) or self._term(word) for word in words]
+        counts: dict[bytes, int] = {}
+        for first, second in itertools.pairwise(found):
+            pair = first + _PAIR + second
             counts[pair] = counts.get(pair, 0) + 1
-        boost, pair_boost = self._boost[self.text_field], self._boost[self.pairs_field]
-        return {
-            self.text_field: [
-                (term, len(places), len(places) * boost, self._positions_value(places))
-                for term, places in positions.items()
-            ],
-            self.pairs_field: [
-                (pair.encode(), n, n * pair_boost, self._frequency_value(n))
-                for pair, n in counts.items()
-            ],
-        }
+        terms = self._terms_of(self.pairs_field)
+        boost = self._boost[self.pairs_field]
+        for pair, count in counts.items():
+            entry = terms.get(pair)
+            if entry is None:
+                entry = terms[pair] = _Postings()
+            entry.docnums.append(docnum)
+            entry.weights.append(count * boost)
+            entry.values.append(self._frequency_value(count))
+        self.held += len(counts)
+        return max(0, len(found) - 1)
+
+    def _post_field(self, docnum: int, name: str, field, value: Any) -> int:
+        """Any other field's postings, as its Whoosh field type indexes the value."""
+        if field.unique:
+            items = list(field.index(value))
+        else:
+            items = self._indexed.get((name, value))
+            if items is None:
+                items = self._indexed[(name, value)] = list(field.index(value))
+        terms = self._terms_of(name)
+        length = 0
+        for btext, freq, weight, vbytes in items:
+            entry = terms.get(btext)
+            if entry is None:
+                entry = terms[btext] = _Postings()
+            entry.docnums.append(docnum)
+            entry.weights.append(weight)
+            entry.values.append(vbytes)
+            length += freq
+        self.held += len(items)
+        return length
 
     def add(self, doc_fields: Mapping[str, Any]) -> None:
-        schema, perdoc, docnum = self.schema, self.perdoc, self.docnum
-        analysed = self._analysed(doc_fields[self.text_field])
+        perdoc, docnum = self.perdoc, self.docnum
+        found_tokens, words = analyse(doc_fields[self.text_field])
         perdoc.start_doc(docnum)
         for name in sorted(doc_fields):
             value = doc_fields[name]
             if value is None:
                 continue
-            field = schema[name]
+            field = self._fields.get(name)
+            if field is None:
+                raise ValueError(f"search index: unknown field {name!r}")
             length = 0
             if field.indexed:
-                items = analysed.get(name)
-                if items is None and field.unique:
-                    items = list(field.index(value))
-                elif items is None:
-                    items = self._indexed.get((name, value))
-                    if items is None:
-                        items = self._indexed[(name, value)] = list(field.index(value))
-                terms = self.terms.get(name)
-                if terms is None:
-                    terms = self.terms[name] = {}
-                for btext, freq, weight, vbytes in items:
-                    found = terms.get(btext)
-                    if found is None:
-                        found = terms[btext] = _Postings()
-                    found.docnums.append(docnum)
-                    found.weights.append(weight)
-                    found.values.append(vbytes)
-                    length += freq
-                self.held += len(items)
-                if not self._scorable[name]:
+                if name == self.text_field:
+                    length = self._post_words(docnum, found_tokens)
+                elif name == self.pairs_field:
+                    length = self._post_pairs(docnum, words)
+                else:
+                    length = self._post_field(docnum, name, field, value)
+                if not field.scorable:
                     length = 0
                 lengths = self.lengths.get(name)
                 if lengths is None:
                     lengths = self.lengths[name] = array("I")
-                lengths.extend([0] * (docnum + 1 - len(lengths)))
+                if len(lengths) <= docnum:
+                    lengths.extend(bytes(docnum + 1 - len(lengths)))
                 lengths[docnum] = length
             perdoc.add_field(name, field, value if field.stored else None, length)
             column = field.column_type
@@ -223,16 +266,40 @@ def _fill_blocks(postings_writer, postings: _Postings, lengths: array) -> None:
             postings_writer._write_block()
 
 
-def _write_from(index, text_field: str, pairs_field: str, connection) -> None:
-    """A writing process: batches of documents until None, then its segment sent back."""
+def _write_segments(index, docs: Iterable[Mapping[str, Any]], text_field: str,
+                    pairs_field: str) -> list:  # fmt: skip
+    """Write ``docs`` as segments, starting a new one whenever the postings held in memory
+    reach ``MAX_HELD``; a failure deletes what this call wrote and raises."""
+    segments = []
     builder = SegmentBuilder(index, text_field, pairs_field)
     try:
-        while (batch := connection.recv()) is not None:
-            for doc_fields in batch:
-                builder.add(doc_fields)
-        connection.send(("ok", builder.finish() if builder.docnum else None))
-    except BaseException as error:  # reported to the parent, which raises
+        for doc_fields in docs:
+            builder.add(doc_fields)
+            if builder.held >= MAX_HELD:
+                segments.append(builder.finish())
+                builder = SegmentBuilder(index, text_field, pairs_field)
+        if builder.docnum:
+            segments.append(builder.finish())
+    except BaseException:
         builder.cancel()
+        for segment in segments:
+            for name in segment.list_files(index.storage):
+                index.storage.delete_file(name)
+        raise
+    return segments
+
+
+def _batches(connection) -> Iterator[Mapping[str, Any]]:
+    while (batch := connection.recv()) is not None:
+        yield from batch
+
+
+def _write_from(index, text_field: str, pairs_field: str, connection) -> None:
+    """A writing process: batches of documents until None, then its segments sent back."""
+    try:
+        segments = _write_segments(index, _batches(connection), text_field, pairs_field)
+        connection.send(("ok", segments))
+    except BaseException as error:  # reported to the parent, which raises
         connection.send(("error", f"{type(error).__name__}: {error!r}"))
     finally:
         connection.close()
@@ -251,15 +318,8 @@ def write_index(
     procs = procs or min(4, os.cpu_count() or 1)
     generation = index.latest_generation() + 1
     if procs == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        builder = SegmentBuilder(index, text_field, pairs_field)
-        try:
-            for doc_fields in docs:
-                builder.add(doc_fields)
-            segments = [builder.finish()] if builder.docnum else []
-        except BaseException:
-            builder.cancel()
-            raise
-        count = builder.docnum
+        segments = _write_segments(index, docs, text_field, pairs_field)
+        count = sum(segment.doc_count_all() for segment in segments)
     else:
         segments, count = _write_in_processes(index, docs, text_field, pairs_field, procs)
     TOC(index.schema, segments, generation).write(index.storage, index.indexname)
@@ -304,8 +364,7 @@ def _write_in_processes(index, docs, text_field, pairs_field, procs):
                 status, found = "error", "a writing process ended without its segment"
             if status != "ok":
                 raise RuntimeError(f"search rebuild: a writing process failed: {found}")
-            if found is not None:
-                segments.append(found)
+            segments += found
     except BaseException:
         for worker in workers:
             worker.terminate()

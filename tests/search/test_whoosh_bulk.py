@@ -159,7 +159,7 @@ def test_a_failing_writing_process_fails_the_rebuild_and_leaves_the_index(tmp_pa
     # others are still being sent documents), in this process and in writing processes.
     for stream in ([*documents(6), broken], [broken, *documents(3000)]):
         for procs in (1, 2):
-            with pytest.raises((KeyError, RuntimeError)) as failed:
+            with pytest.raises((ValueError, RuntimeError)) as failed:
                 ours.rebuild(None, stream, procs=procs)
             assert "no_such_field" in str(failed.value)
             assert ours.count() == 20  # the previous index is still the one read
@@ -183,3 +183,16 @@ def test_documents_are_dealt_to_processes_in_batches(tmp_path, monkeypatch):
     assert counts == [12, 14, 14]  # 6 batches of 7 and one of 5, dealt in turn
     assert sorted(ours.signatures()) == sorted(d["key"] for d in docs)
     assert list(itertools.chain(answers(ours, QUERIES[:3])))
+
+
+def test_a_process_holding_too_many_postings_starts_another_segment(tmp_path, monkeypatch):
+    import consult.search.whoosh_bulk as bulk
+
+    monkeypatch.setattr(bulk, "MAX_HELD", 2000)  # postings: about 50 of these documents
+    docs = documents(400)
+    for procs in (1, 2):
+        ours = bulk_written(tmp_path / f"bulk{procs}", docs, procs=procs)
+        assert len(ours.index._segments()) >= 6
+        assert sorted(ours.signatures()) == sorted(d["key"] for d in docs)
+    theirs = whoosh_written(tmp_path / "whoosh", docs)
+    assert answers(ours, QUERIES) == answers(theirs, QUERIES)
