@@ -65,8 +65,12 @@ def _skipped(word: str) -> bool:
     return _SKIP.match(word) is not None
 
 
+@lru_cache(maxsize=16)
 def analyse(text: str) -> tuple[list[tuple[str, int, int, int]], list[str]]:
     """The index tokens of ``text`` and its accurate-mode words, from one segmentation.
+
+    Remembered for the last few texts: Whoosh's writer analyses a document's text once for
+    its words and again for its pairs. The lists returned are shared: not to be changed.
 
     Tokens are (word, position, start_char, end_char): each accurate-mode word, then the
     finer words search mode adds inside it, at the same position. Search mode yields a
