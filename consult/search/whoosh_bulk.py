@@ -101,11 +101,19 @@ class SegmentBuilder:
             found = self._frequencies[frequency] = pack_uint(frequency)
         return found
 
-    def _terms_of(self, name: str) -> dict[bytes, _Postings]:
-        found = self.terms.get(name)
-        if found is None:
-            found = self.terms[name] = {}
-        return found
+    def _post(self, name: str, docnum: int, items: Iterable[tuple[bytes, float, bytes]]) -> None:
+        """One document's (term, weight, value) postings of field ``name``."""
+        terms = self.terms.get(name)
+        if terms is None:
+            terms = self.terms[name] = {}
+        for term, weight, value in items:
+            entry = terms.get(term)
+            if entry is None:
+                entry = terms[term] = _Postings()
+            entry.docnums.append(docnum)
+            entry.weights.append(weight)
+            entry.values.append(value)
+            self.held += 1
 
     def _post_words(self, docnum: int, found_tokens: list[tuple[str, int, int, int]]) -> int:
         """The text field's postings of one document (positions, as ``Positions`` encodes
@@ -119,16 +127,11 @@ class SegmentBuilder:
                 positions[term] = [position]
             else:
                 places.append(position)
-        terms = self._terms_of(self.text_field)
         boost = self._boost[self.text_field]
-        for term, places in positions.items():
-            entry = terms.get(term)
-            if entry is None:
-                entry = terms[term] = _Postings()
-            entry.docnums.append(docnum)
-            entry.weights.append(len(places) * boost)
-            entry.values.append(self._positions_value(places))
-        self.held += len(positions)
+        self._post(self.text_field, docnum, (
+            (term, len(places) * boost, self._positions_value(places))
+            for term, places in positions.items()
+        ))  # fmt: skip
         return len(found_tokens)
 
     def _post_pairs(self, docnum: int, words: list[str]) -> int:
@@ -140,16 +143,10 @@ class SegmentBuilder:
         for first, second in itertools.pairwise(found):
             pair = first + _PAIR + second
             counts[pair] = counts.get(pair, 0) + 1
-        terms = self._terms_of(self.pairs_field)
         boost = self._boost[self.pairs_field]
-        for pair, count in counts.items():
-            entry = terms.get(pair)
-            if entry is None:
-                entry = terms[pair] = _Postings()
-            entry.docnums.append(docnum)
-            entry.weights.append(count * boost)
-            entry.values.append(self._frequency_value(count))
-        self.held += len(counts)
+        self._post(self.pairs_field, docnum, (
+            (pair, count * boost, self._frequency_value(count)) for pair, count in counts.items()
+        ))  # fmt: skip
         return max(0, len(found) - 1)
 
     def _post_field(self, docnum: int, name: str, field, value: Any) -> int:
@@ -160,18 +157,8 @@ class SegmentBuilder:
             items = self._indexed.get((name, value))
             if items is None:
                 items = self._indexed[(name, value)] = list(field.index(value))
-        terms = self._terms_of(name)
-        length = 0
-        for btext, freq, weight, vbytes in items:
-            entry = terms.get(btext)
-            if entry is None:
-                entry = terms[btext] = _Postings()
-            entry.docnums.append(docnum)
-            entry.weights.append(weight)
-            entry.values.append(vbytes)
-            length += freq
-        self.held += len(items)
-        return length
+        self._post(name, docnum, ((term, weight, value) for term, _f, weight, value in items))
+        return sum(frequency for _term, frequency, _weight, _value in items)
 
     def add(self, doc_fields: Mapping[str, Any]) -> None:
         perdoc, docnum = self.perdoc, self.docnum
