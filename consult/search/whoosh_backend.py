@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any
 
 from whoosh import query, sorting
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import LockError
@@ -126,7 +127,9 @@ class WhooshBackend:
     def writer(self, session=None, *, wait: bool = False) -> Iterator[_Writer | None]:
         """The index's single writer, or None at once when another process holds it."""
         try:
-            writer = self.index.writer(timeout=30.0 if wait else 0.0, compound=COMPOUND)
+            writer = self.index.writer(
+                timeout=30.0 if wait else 0.0, compound=COMPOUND, codec=_incremental_codec()
+            )
         except LockError:
             yield None
             return
@@ -231,6 +234,16 @@ class WhooshBackend:
                     groups = results.groups(name)
                     counted[name] = {str(k): len(v) for k, v in groups.items() if k}
             return Result(hits=hits, total=len(results), facets=counted)
+
+
+def _incremental_codec() -> W3Codec:
+    """Whoosh's codec for the applier's commits and the merges they make, without block
+    length statistics: Whoosh fills those by reading back each posting's document length
+    (a fifth of its writing time, measured) for block-quality skipping, which this backend
+    never uses (``optimize=False``); such blocks record no lengths."""
+    codec = W3Codec()
+    codec.length_stats = False
+    return codec
 
 
 def _close_searcher(holder: list[Any]) -> None:
