@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import warnings
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
@@ -326,7 +327,12 @@ def _write_in_processes(index, docs, text_field, pairs_field, procs):
         worker = context.Process(
             target=_write_from, args=(index, text_field, pairs_field, child), daemon=True
         )
-        worker.start()
+        with warnings.catch_warnings():
+            # Python 3.12+ warns when a process with threads forks: a child could find a
+            # lock held by a thread that was not copied. These children take none the
+            # parent's threads use: they read their pipe, segment and write files.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            worker.start()
         child.close()
         pipes.append(parent)
         workers.append(worker)
