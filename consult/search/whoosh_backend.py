@@ -116,8 +116,8 @@ class WhooshBackend:
                                    "run `flask consult search rebuild`", path)  # fmt: skip
                 self.index = storage.create_index(wanted)
         self._lock = threading.Lock()
-        self._searcher = None
-        # The open searcher, also for the finaliser: its files are closed with the backend.
+        # This process's searcher (see _current), in a list the finaliser shares: its files
+        # are closed with the backend.
         self._open: list[Any] = [None]
         weakref.finalize(self, _close_searcher, self._open)
 
@@ -173,11 +173,11 @@ class WhooshBackend:
         The old searcher is closed (its segment files): searches hold ``_lock``, so no
         other thread is reading it.
         """
-        searcher = self._searcher
+        searcher = self._open[0]
         if searcher is None or not searcher.up_to_date():
             if searcher is not None:
                 searcher.close()
-            searcher = self._searcher = self._open[0] = self.index.searcher()
+            searcher = self._open[0] = self.index.searcher()
         return searcher
 
     def search(
@@ -261,11 +261,6 @@ class _Writer:
     def upsert(self, docs: Iterable[Mapping[str, Any]]) -> None:
         for doc in docs:
             self.writer.update_document(**fields_of(doc))
-
-    def add(self, docs: Iterable[Mapping[str, Any]]) -> None:
-        """Add documents known to be new (a rebuild after clearing): no deletion lookups."""
-        for doc in docs:
-            self.writer.add_document(**fields_of(doc))
 
     def delete(self, keys: Iterable[str]) -> None:
         for key in keys:
