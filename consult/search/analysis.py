@@ -55,14 +55,14 @@ def fold(text: str) -> str:
     return _converter().convert(text)
 
 
-def words(text: str) -> list[str]:
-    """The accurate-mode words of ``text`` (folded), without punctuation."""
-    return [w for w in rjieba.cut(fold(text)) if not _SKIP.match(w)]
-
-
 @lru_cache(maxsize=65536)
 def _skipped(word: str) -> bool:
     return _SKIP.match(word) is not None
+
+
+def words(text: str) -> list[str]:
+    """The accurate-mode words of ``text`` (folded), without punctuation."""
+    return [w for w in rjieba.cut(fold(text)) if not _skipped(w)]
 
 
 @lru_cache(maxsize=16)

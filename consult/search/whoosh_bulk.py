@@ -22,7 +22,6 @@ import os
 import warnings
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import islice
 from typing import Any
 
 from whoosh.codec import default_codec
@@ -220,9 +219,14 @@ class SegmentBuilder:
             if not self.perdoc.is_closed:
                 self.perdoc.close()
         finally:
-            for name in self.segment.list_files(self.storage):
-                self.storage.delete_file(name)
+            _delete(self.storage, self.segment)
         self.terms, self.lengths = {}, {}
+
+
+def _delete(storage, segment) -> None:
+    """A segment's files (one that never made it into the index)."""
+    for name in segment.list_files(storage):
+        storage.delete_file(name)
 
 
 def _fill_blocks(postings_writer, postings: _Postings, lengths: array) -> None:
@@ -271,8 +275,7 @@ def _write_segments(index, docs: Iterable[Mapping[str, Any]], text_field: str,
     except BaseException:
         builder.cancel()
         for segment in segments:
-            for name in segment.list_files(index.storage):
-                index.storage.delete_file(name)
+            _delete(index.storage, segment)
         raise
     return segments
 
@@ -341,7 +344,7 @@ def _write_in_processes(index, docs, text_field, pairs_field, procs):
         iterator = iter(docs)
         turn = 0
         try:
-            while batch := list(islice(iterator, BATCH)):
+            while batch := list(itertools.islice(iterator, BATCH)):
                 pipes[turn % procs].send(batch)
                 count += len(batch)
                 turn += 1
