@@ -29,6 +29,7 @@ from whoosh.index import LockError
 from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR
 
+from consult.search import whoosh_scan
 from consult.search.analysis import PAIR, ChineseAnalyzer, PairTokenizer
 from consult.search.documents import (
     FACET_FIELDS,
@@ -47,6 +48,9 @@ TEXT_FIELD = "text"
 # which is after every index change. At 100k comments, opening a searcher took 356 ms that
 # way and 0.8 ms with separate files, at the same query speed.
 COMPOUND = False
+# What a restriction adds to each score: it joins the query as a constant score of 0, which
+# Whoosh's ListMatcher reads as a weight of 1 (``weight() or 1.0``). The order is the same.
+RESTRICTED_SCORE = 1.0
 logger = logging.getLogger(__name__)
 
 
@@ -116,6 +120,10 @@ class WhooshBackend:
                                    "run `flask consult search rebuild`", path)  # fmt: skip
                 self.index = storage.create_index(wanted)
         self._lock = threading.Lock()
+        # One-term searches through ``whoosh_scan``: "auto" where its cost model says it is
+        # faster, "always" or "never" (the tests compare the two).
+        self.scan = "auto"
+        self._columns: dict = {}  # facet columns by segment (whoosh_scan.references)
         # This process's searcher (see _current), in a list the finaliser shares: its files
         # are closed with the backend.
         self._open: list[Any] = [None]
@@ -178,6 +186,10 @@ class WhooshBackend:
             if searcher is not None:
                 searcher.close()
             searcher = self._open[0] = self.index.searcher()
+            segments = (sub.reader().segment() for sub, _ in searcher.leaf_searchers())
+            present = {segment.segment_id() for segment in segments if segment is not None}
+            for key in [k for k in self._columns if k[0] not in present]:
+                del self._columns[key]  # of segments merged away
         return searcher
 
     def search(
@@ -197,8 +209,9 @@ class WhooshBackend:
         # Filters join the query as constant-score terms: the intersection then leapfrogs
         # over the sparse audience and filter postings instead of visiting every match of
         # common words and testing it against a set (measured: about 2x faster).
+        restriction = restrictions(audiences, filters)
         conditions: list[query.Query] = []
-        for name, values in restrictions(audiences, filters):
+        for name, values in restriction:
             terms = [query.Term(name, term(v)) for v in values]
             conditions.append(terms[0] if len(terms) == 1 else query.Or(terms))
         if day_from or day_to:
@@ -206,13 +219,30 @@ class WhooshBackend:
             end = int(day_to.strftime("%Y%m%d")) if day_to else None
             conditions.append(query.NumericRange("day", start, end))
         final = compile_query(parsed)
+        scored = final.normalize()
         if conditions:
             restrict = conditions[0] if len(conditions) == 1 else query.And(conditions)
             final = query.And([query.ConstantScoreQuery(restrict, 0.0), final])
+        sorted_by_date = newest_first or not parsed.groups
+        limit = page * per_page
         with self._lock:
             searcher = self._current()
+            if (
+                self.scan != "never"
+                and not sorted_by_date
+                and not (day_from or day_to)
+                and isinstance(scored, query.Term)
+                and scored.boost == 1.0
+                and self.index.schema[scored.fieldname].scorable
+            ):
+                found = self._scanned(searcher, scored, restriction, limit, facets)
+                if found is not None:
+                    total, top, counted = found
+                    hits = [Hit(key=searcher.stored_fields(docnum)["key"], score=score)
+                            for score, docnum in top[(page - 1) * per_page : limit]]  # fmt: skip
+                    return Result(hits=hits, total=total, facets=counted)
             kwargs: dict[str, Any] = {}
-            if newest_first or not parsed.groups:
+            if sorted_by_date:
                 kwargs["sortedby"] = [
                     sorting.FieldFacet("day", reverse=True),
                     sorting.FieldFacet("key", reverse=True),
@@ -220,13 +250,12 @@ class WhooshBackend:
             if facets:
                 kwargs["groupedby"] = {name: sorting.FieldFacet(name) for name in FACET_FIELDS}
             # Block-quality skipping ("optimize") costs more than it saves on short texts.
-            results = searcher.search(final, limit=page * per_page, optimize=False, **kwargs)
+            results = searcher.search(final, limit=limit, optimize=False, **kwargs)
             start = (page - 1) * per_page
             # Sorted by date, Whoosh's "score" is the sort key (a tuple): no relevance then.
-            sorted_by_date = "sortedby" in kwargs
             hits = [
                 Hit(key=results[i]["key"], score=0.0 if sorted_by_date else results.score(i) or 0.0)
-                for i in range(start, min(len(results.top_n), page * per_page))
+                for i in range(start, min(len(results.top_n), limit))
             ]
             counted: dict[str, dict[str, int]] = {}
             if facets:
@@ -234,6 +263,24 @@ class WhooshBackend:
                     groups = results.groups(name)
                     counted[name] = {str(k): len(v) for k, v in groups.items() if k}
             return Result(hits=hits, total=len(results), facets=counted)
+
+    def _scanned(self, searcher, scored: query.Term, restriction, limit: int, facets: bool):
+        """A one-term search answered by ``whoosh_scan`` (the same answers, read a block at a
+        time), or None where Whoosh's own search is as fast or the scan cannot count."""
+        schema = self.index.schema
+        btext = schema[scored.fieldname].to_bytes(scored.text)
+        encoded = [(name, [schema[name].to_bytes(term(v)) for v in values])
+                   for name, values in restriction]  # fmt: skip
+        if self.scan == "auto" and not whoosh_scan.worth_scanning(
+            searcher, scored.fieldname, btext, encoded
+        ):
+            return None
+        found = whoosh_scan.scan_term(searcher, scored.fieldname, btext, limit,
+                                      restriction=encoded,
+                                      constant=RESTRICTED_SCORE if encoded else 0.0,
+                                      facets=FACET_FIELDS if facets else (),
+                                      cache=self._columns)  # fmt: skip
+        return found.total, found.top, found.facets
 
 
 def _incremental_codec() -> W3Codec:
