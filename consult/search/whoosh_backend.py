@@ -219,7 +219,9 @@ class WhooshBackend:
             end = int(day_to.strftime("%Y%m%d")) if day_to else None
             conditions.append(query.NumericRange("day", start, end))
         final = compile_query(parsed)
-        scored = final.normalize()
+        scored = final
+        while type(scored) is query.And and len(scored.subqueries) == 1:
+            scored = scored.subqueries[0]  # Whoosh matches a one-part AND as its part
         if conditions:
             restrict = conditions[0] if len(conditions) == 1 else query.And(conditions)
             final = query.And([query.ConstantScoreQuery(restrict, 0.0), final])
@@ -227,15 +229,9 @@ class WhooshBackend:
         limit = page * per_page
         with self._lock:
             searcher = self._current()
-            if (
-                self.scan != "never"
-                and not sorted_by_date
-                and not (day_from or day_to)
-                and isinstance(scored, query.Term)
-                and scored.boost == 1.0
-                and self.index.schema[scored.fieldname].scorable
-            ):
-                found = self._scanned(searcher, scored, restriction, limit, facets)
+            terms = self._scannable(scored)
+            if self.scan != "never" and terms and not sorted_by_date and not (day_from or day_to):
+                found = self._scanned(searcher, terms, restriction, limit, facets)
                 if found is not None:
                     total, top, counted = found
                     hits = [Hit(key=searcher.stored_fields(docnum)["key"], score=score)
@@ -264,22 +260,34 @@ class WhooshBackend:
                     counted[name] = {str(k): len(v) for k, v in groups.items() if k}
             return Result(hits=hits, total=len(results), facets=counted)
 
-    def _scanned(self, searcher, scored: query.Term, restriction, limit: int, facets: bool):
-        """A one-term search answered by ``whoosh_scan`` (the same answers, read a block at a
-        time), or None where Whoosh's own search is as fast or the scan cannot count."""
+    def _scannable(self, scored: query.Query) -> list[tuple[str, bytes]] | None:
+        """The (field, term) of a query of one term, or an AND of two, that ``whoosh_scan``
+        can answer; None for any other query."""
+        parts = scored.subqueries if type(scored) is query.And else [scored]
+        if not 1 <= len(parts) <= 2 or scored.boost != 1.0:
+            return None
         schema = self.index.schema
-        btext = schema[scored.fieldname].to_bytes(scored.text)
+        found = []
+        for part in parts:
+            if type(part) is not query.Term or part.boost != 1.0:
+                return None
+            if not schema[part.fieldname].scorable:
+                return None
+            found.append((part.fieldname, schema[part.fieldname].to_bytes(part.text)))
+        return found
+
+    def _scanned(self, searcher, terms, restriction, limit: int, facets: bool):
+        """A search answered by ``whoosh_scan`` (the same answers, read a block at a time),
+        or None where Whoosh's own search is as fast."""
+        schema = self.index.schema
         encoded = [(name, [schema[name].to_bytes(term(v)) for v in values])
                    for name, values in restriction]  # fmt: skip
-        if self.scan == "auto" and not whoosh_scan.worth_scanning(
-            searcher, scored.fieldname, btext, encoded
-        ):
+        if self.scan == "auto" and not whoosh_scan.worth_scanning(searcher, terms, encoded):
             return None
-        found = whoosh_scan.scan_term(searcher, scored.fieldname, btext, limit,
-                                      restriction=encoded,
-                                      constant=RESTRICTED_SCORE if encoded else 0.0,
-                                      facets=FACET_FIELDS if facets else (),
-                                      cache=self._columns)  # fmt: skip
+        found = whoosh_scan.scan(searcher, terms, limit, restriction=encoded,
+                                 constant=RESTRICTED_SCORE if encoded else 0.0,
+                                 facets=FACET_FIELDS if facets else (),
+                                 cache=self._columns)  # fmt: skip
         return found.total, found.top, found.facets
 
 

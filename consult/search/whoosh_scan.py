@@ -18,6 +18,7 @@ intersection leapfrogs over the few restricted documents (see :func:`worth_scann
 
 from __future__ import annotations
 
+import math
 import sys
 from array import array
 from collections import Counter
@@ -30,9 +31,10 @@ from whoosh.columns import RefBytesColumn
 from whoosh.scoring import BM25F, bm25
 from whoosh.util.numeric import byte_to_length
 
-# Measured at 100k comments (2 cores): scanning costs ~0.35 µs a posting of the term and
+# Measured at 100k comments (2 cores): scanning costs ~0.35 µs a posting of the terms and
 # ~0.2 µs a posting of the restriction; Whoosh's intersection ~5 µs a document it scores
-# and ~1 µs a restricted document it steps over.
+# and ~1 µs a posting it steps over, and it first lists every restricted document through
+# a tree of unions (~1 µs a document per level: ~450 ms for an audience of 100 points).
 SCAN_POSTING = 0.35
 SCAN_RESTRICTION = 0.2
 WHOOSH_MATCH = 5.0
@@ -80,19 +82,28 @@ def _frequency(reader, fieldname: str, terms: list[bytes]) -> int:
     return sum(reader.doc_frequency(fieldname, t) for t in terms)
 
 
-def worth_scanning(searcher, fieldname: str, btext: bytes,
+def worth_scanning(searcher, terms: list[tuple[str, bytes]],
                    restriction: list[tuple[str, list[bytes]]]) -> bool:  # fmt: skip
     """Whether scanning beats Whoosh's intersection, by the measured costs above: the scan
-    reads every posting of the term and of the restriction; Whoosh scores the documents in
-    both and steps over the restricted ones."""
-    if not restriction:
-        return True
-    matching = searcher.doc_frequency(fieldname, btext)
-    narrowest = min(_frequency(searcher.reader(), name, terms) for name, terms in restriction)
-    share = matching / max(1, searcher.doc_count_all())
-    scan = SCAN_POSTING * matching + SCAN_RESTRICTION * narrowest
-    whoosh = narrowest * (WHOOSH_MATCH * share + WHOOSH_STEP)
-    return scan < whoosh
+    reads every posting of the terms and of the restriction; Whoosh lists the restricted
+    documents, steps over the postings of the rarest part and scores the documents
+    matching all (estimated as if the parts were independent)."""
+    count = max(1, searcher.doc_count_all())
+    sizes = [searcher.doc_frequency(name, btext) for name, btext in terms]
+    scan = SCAN_POSTING * sum(sizes)
+    whoosh = 0.0
+    if restriction:
+        reader = searcher.reader()
+        restricted, values = min(
+            (_frequency(reader, name, bt), len(bt)) for name, bt in restriction
+        )
+        scan += SCAN_RESTRICTION * restricted
+        whoosh += WHOOSH_STEP * restricted * (1 + math.log2(max(1, values)))
+        sizes.append(restricted)
+    matches = count
+    for size in sizes:
+        matches *= size / count
+    return scan < whoosh + WHOOSH_MATCH * matches + WHOOSH_STEP * min(sizes)
 
 
 def _lengths(reader, fieldname: str) -> bytes | None:
@@ -133,76 +144,145 @@ def references(reader, name: str, cache: dict) -> tuple[Sequence[int], list[byte
     return found
 
 
-def scan_term(searcher, fieldname: str, btext: bytes, limit: int, *,
-              restriction: list[tuple[str, list[bytes]]] = (), constant: float = 0.0,
-              facets: Sequence[str] = (), cache: dict | None = None) -> Scanned:  # fmt: skip
-    """The ``limit`` best documents for one term of a scorable field (BM25F, as the
-    searcher's weighting), the number of matches and their facet counts.
+class _Scored:
+    """One term's BM25F scores (as the searcher's weighting), plus ``constant``: by
+    field-length code for a frequency of 1, computed for any other."""
 
-    ``constant`` is added to every score: what the restriction adds in Whoosh's query.
-    ``cache`` keeps the facet columns read (see :func:`references`).
-    """
-    weighting = searcher.weighting
-    if type(weighting) is not BM25F:
-        raise TypeError("scan_term scores as BM25F only")
-    idf = searcher.idf(fieldname, btext)
-    avgfl = searcher.avg_field_length(fieldname) or 1
-    b, k1 = weighting._field_B.get(fieldname, weighting.B), weighting.K1
+    def __init__(self, searcher, fieldname: str, btext: bytes, constant: float = 0.0):
+        weighting = searcher.weighting
+        if type(weighting) is not BM25F:
+            raise TypeError("whoosh_scan scores as BM25F only")
+        self.fieldname, self.btext = fieldname, btext
+        self.idf = searcher.idf(fieldname, btext)
+        self.avgfl = searcher.avg_field_length(fieldname) or 1
+        self.b = weighting._field_B.get(fieldname, weighting.B)
+        self.k1 = weighting.K1
+        self.constant = constant
+        self.once = [self.score(1.0, code) for code in range(256)]
 
-    def score(weight: float, code: int) -> float:
+    def score(self, weight: float, code: int) -> float:
         # Whoosh's dfl(): a stored code of 0 reads as None, a missing column as 1.
-        return constant + bm25(idf, weight, byte_to_length(code) if code else 1, avgfl, b, k1)
+        length = byte_to_length(code) if code else 1
+        return self.constant + bm25(self.idf, weight, length, self.avgfl, self.b, self.k1)
 
-    once = [score(1.0, code) for code in range(256)]  # frequency 1: the common case
-    heap: list[tuple[float, int]] = []
-    total = 0
-    counted: dict[str, Counter] = {name: Counter() for name in facets}
-    limit = max(1, limit)
-    for sub, offset in searcher.leaf_searchers():
-        reader = sub.reader()
-        if (fieldname, btext) not in reader:
-            continue
-        lengths = _lengths(reader, fieldname) or bytes([1]) * reader.doc_count_all()
-        deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
-        allowed = _restricted(reader, list(restriction)) if restriction else None
-        if allowed is not None and not allowed:
-            continue
-        columns = {name: references(reader, name, {} if cache is None else cache)
-                   for name in facets}  # fmt: skip
-        matched: list[int] = []
-        for ids, weights in _blocks(reader, fieldname, btext):
-            if deleted or allowed is not None:
-                keep = [i for i, d in enumerate(ids) if d not in deleted
-                        and (allowed is None or d in allowed)]  # fmt: skip
-                if len(keep) < len(ids):
-                    ids = [ids[i] for i in keep]
-                    weights = None if weights is None else [weights[i] for i in keep]
-            if not ids:
-                continue
-            total += len(ids)
-            if facets:
-                matched.extend(ids)
-            if weights is None:
-                scores = [once[lengths[d]] for d in ids]
-            else:
-                scores = [once[lengths[d]] if w == 1.0 else score(w, lengths[d])
-                          for d, w in zip(ids, weights, strict=True)]  # fmt: skip
-            if len(heap) >= limit and max(scores) <= heap[0][0]:
-                continue  # nothing in this block beats the worst kept (ties: lower wins)
-            for s, d in zip(scores, ids, strict=True):
+    def postings(self, reader) -> tuple[list[int], dict[int, float]]:
+        """The term's documents in one segment and the weights that are not 1."""
+        ids: list[int] = []
+        weights: dict[int, float] = {}
+        for block, block_weights in _blocks(reader, self.fieldname, self.btext):
+            ids.extend(block)
+            if block_weights is not None:
+                weights.update((d, w) for d, w in zip(block, block_weights, strict=True)
+                               if w != 1.0)  # fmt: skip
+        return ids, weights
+
+    def scores(self, docs: Sequence[int], lengths: bytes, weights: dict[int, float]) -> list:
+        once = self.once
+        if not weights:
+            return [once[lengths[d]] for d in docs]
+        score = self.score
+        return [once[lengths[d]] if d not in weights else score(weights[d], lengths[d])
+                for d in docs]  # fmt: skip
+
+
+class _Top:
+    """The ``limit`` best (score, document number), ties to the lower number, as Whoosh's
+    ``TopCollector`` keeps them (a heap of (score, negated number))."""
+
+    def __init__(self, limit: int):
+        self.limit = max(1, limit)
+        self.heap: list[tuple[float, int]] = []
+
+    def add(self, scores: Sequence[float], docs: Sequence[int], offset: int) -> None:
+        heap, limit = self.heap, self.limit
+        for start in range(0, len(docs), 128):
+            chunk = scores[start : start + 128]
+            if len(heap) >= limit and max(chunk) <= heap[0][0]:
+                continue  # nothing here beats the worst kept (and ties go to the lower)
+            for s, d in zip(chunk, docs[start : start + 128], strict=True):
                 if len(heap) < limit:
                     heappush(heap, (s, -(d + offset)))
                 elif s > heap[0][0]:
                     heapreplace(heap, (s, -(d + offset)))
-        for name, column in columns.items():
+
+    def best(self) -> list[tuple[float, int]]:
+        return [(s, -negated) for s, negated in sorted(self.heap, reverse=True)]
+
+
+def scan(searcher, terms: list[tuple[str, bytes]], limit: int, *,
+         restriction: list[tuple[str, list[bytes]]] = (), constant: float = 0.0,
+         facets: Sequence[str] = (), cache: dict | None = None) -> Scanned:  # fmt: skip
+    """The ``limit`` best documents holding every one of ``terms`` (one or two terms of
+    scorable fields; a document's score is the sum of theirs, as Whoosh's intersection adds
+    them), the number of matches and their facet counts.
+
+    ``constant`` is added to every score: what the restriction adds in Whoosh's query.
+    ``cache`` keeps the facet columns read (see :func:`references`).
+    """
+    if not 1 <= len(terms) <= 2:
+        raise ValueError("whoosh_scan scans one or two terms")
+    # One term: the constant joins its score; two: their sum (as Whoosh adds them).
+    single = _Scored(searcher, *terms[0], constant) if len(terms) == 1 else None
+    scored = [single] if single is not None else [_Scored(searcher, *t) for t in terms]
+    top = _Top(limit)
+    total = 0
+    counted: dict[str, Counter] = {name: Counter() for name in facets}
+    for sub, offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        if any((name, btext) not in reader for name, btext in terms):
+            continue
+        deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
+        allowed = _restricted(reader, list(restriction)) if restriction else None
+        if allowed is not None and not allowed:
+            continue
+        count = reader.doc_count_all()
+        lengths = {t.fieldname: _lengths(reader, t.fieldname) or bytes([1]) * count
+                   for t in scored}  # fmt: skip
+        matched: list[int] = []
+        if single is not None:  # block by block: no list of every posting
+            field_lengths = lengths[single.fieldname]
+            for ids, weights in _blocks(reader, single.fieldname, single.btext):
+                if deleted or allowed is not None:
+                    keep = [i for i, d in enumerate(ids) if d not in deleted
+                            and (allowed is None or d in allowed)]  # fmt: skip
+                    if len(keep) < len(ids):
+                        ids = [ids[i] for i in keep]
+                        weights = None if weights is None else [weights[i] for i in keep]
+                if not ids:
+                    continue
+                odd = {} if weights is None else {
+                    d: w for d, w in zip(ids, weights, strict=True) if w != 1.0
+                }  # fmt: skip
+                top.add(single.scores(ids, field_lengths, odd), ids, offset)
+                total += len(ids)
+                if facets:
+                    matched.extend(ids)
+        else:
+            (first_ids, first_odd), (second_ids, second_odd) = (t.postings(reader) for t in scored)
+            common = set(first_ids).intersection(second_ids)
+            if deleted:
+                common -= deleted
+            if allowed is not None:
+                common &= allowed
+            matched = sorted(common)
+            first, second = scored
+            scores = [a + b for a, b in zip(
+                first.scores(matched, lengths[first.fieldname], first_odd),
+                second.scores(matched, lengths[second.fieldname], second_odd), strict=True,
+            )]  # fmt: skip
+            if constant:
+                scores = [constant + s for s in scores]
+            top.add(scores, matched, offset)
+            total += len(matched)
+        for name in facets:
+            column = references(reader, name, {} if cache is None else cache)
             if column is None or not matched:
                 continue
             refs, values = column
-            for ref, count in Counter(map(refs.__getitem__, matched)).items():
-                counted[name][values[ref]] += count
-    heap.sort(reverse=True)
+            for ref, n in Counter(map(refs.__getitem__, matched)).items():
+                counted[name][values[ref]] += n
     found = {}
     for name in facets:
         decode = searcher.schema[name].from_column_value
         found[name] = {str(decode(value)): n for value, n in counted[name].items() if value}
-    return Scanned(total=total, top=[(s, -negated) for s, negated in heap], facets=found)
+    return Scanned(total=total, top=top.best(), facets=found)

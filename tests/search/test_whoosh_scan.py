@@ -62,7 +62,8 @@ def both(backend, text, **kwargs):
     return answers
 
 
-QUERIES = ["建议", "登记", '"养犬登记"', "物业", "楼道", "没有的词", '"公开收费"']
+QUERIES = ["建议", "登记", '"养犬登记"', "物业", "楼道", "没有的词", '"公开收费"',
+           "建议 充电", "登记 登记", '"养犬登记" 物业', "楼道 没有的词", "管理 收费"]
 SCOPES = [
     {"audiences": None},
     {"audiences": ["point:0", "point:1"]},
