@@ -31,11 +31,12 @@ from whoosh.columns import RefBytesColumn
 from whoosh.scoring import BM25F, bm25
 from whoosh.util.numeric import byte_to_length
 
-# Measured at 100k comments (2 cores): scanning costs ~0.35 µs a posting of the terms and
+# Measured at 100k comments (2 cores): scanning costs ~1 µs a posting of the terms (most of
+# it unpickling Whoosh's blocks, positions included; ~0.4 µs for the pairs field) and
 # ~0.2 µs a posting of the restriction; Whoosh's intersection ~5 µs a document it scores
 # and ~1 µs a posting it steps over, and it first lists every restricted document through
 # a tree of unions (~1 µs a document per level: ~450 ms for an audience of 100 points).
-SCAN_POSTING = 0.35
+SCAN_POSTING = 1.0
 SCAN_RESTRICTION = 0.2
 WHOOSH_MATCH = 5.0
 WHOOSH_STEP = 1.0
@@ -145,8 +146,9 @@ def references(reader, name: str, cache: dict) -> tuple[Sequence[int], list[byte
 
 
 class _Scored:
-    """One term's BM25F scores (as the searcher's weighting), plus ``constant``: by
-    field-length code for a frequency of 1, computed for any other."""
+    """One term's BM25F scores (as the searcher's weighting), plus ``constant``: a table by
+    field-length code for each frequency met (a word repeated, or with its finer parts at
+    one position, has a weight above 1: a third of a common word's postings)."""
 
     def __init__(self, searcher, fieldname: str, btext: bytes, constant: float = 0.0):
         weighting = searcher.weighting
@@ -158,7 +160,14 @@ class _Scored:
         self.b = weighting._field_B.get(fieldname, weighting.B)
         self.k1 = weighting.K1
         self.constant = constant
-        self.once = [self.score(1.0, code) for code in range(256)]
+        self.tables: dict[float, list[float]] = {}
+        self.once = self.table(1.0)
+
+    def table(self, weight: float) -> list[float]:
+        found = self.tables.get(weight)
+        if found is None:
+            found = self.tables[weight] = [self.score(weight, code) for code in range(256)]
+        return found
 
     def score(self, weight: float, code: int) -> float:
         # Whoosh's dfl(): a stored code of 0 reads as None, a missing column as 1.
@@ -177,12 +186,21 @@ class _Scored:
         return ids, weights
 
     def scores(self, docs: Sequence[int], lengths: bytes, weights: dict[int, float]) -> list:
+        """Scores of ``docs``, whose weights are 1 but for those in ``weights``."""
         once = self.once
         if not weights:
             return [once[lengths[d]] for d in docs]
-        score = self.score
-        return [once[lengths[d]] if d not in weights else score(weights[d], lengths[d])
+        tables = {w: self.table(w) for w in set(weights.values())}
+        return [once[lengths[d]] if d not in weights else tables[weights[d]][lengths[d]]
                 for d in docs]  # fmt: skip
+
+    def block_scores(self, docs: Sequence[int], lengths: bytes, weights) -> list:
+        """Scores of a block's ``docs`` with their ``weights`` (None: all 1)."""
+        once = self.once
+        if weights is None:
+            return [once[lengths[d]] for d in docs]
+        tables = {w: self.table(w) for w in set(weights)}
+        return [tables[w][lengths[d]] for d, w in zip(docs, weights, strict=True)]
 
 
 class _Top:
@@ -250,10 +268,7 @@ def scan(searcher, terms: list[tuple[str, bytes]], limit: int, *,
                         weights = None if weights is None else [weights[i] for i in keep]
                 if not ids:
                     continue
-                odd = {} if weights is None else {
-                    d: w for d, w in zip(ids, weights, strict=True) if w != 1.0
-                }  # fmt: skip
-                top.add(single.scores(ids, field_lengths, odd), ids, offset)
+                top.add(single.block_scores(ids, field_lengths, weights), ids, offset)
                 total += len(ids)
                 if facets:
                     matched.extend(ids)
