@@ -1,4 +1,4 @@
-"""Answering a one-term search by reading the term's postings a block at a time.
+"""Answering a search of one or two terms by reading their postings a block at a time.
 
 Whoosh scores a match through a chain of Python calls per document (matcher, scorer, field
 length, collector): about 5 µs each. A two-word phrase is one term of the pairs field, and
@@ -8,8 +8,10 @@ search at 100k comments spent ~350 ms scoring matches one by one, as did a commo
 For a single term the BM25 score of a document depends only on the term's frequency in it
 and the one-byte code of its field length, so here a block of postings is scored by table
 lookups in one list comprehension, the top documents kept by a heap, and the facet counts
-read from the columns' raw references. Answers, scores and their order are Whoosh's own
-(ties go to the lower document number, as in ``TopCollector``); a test compares the two.
+read from the columns' references. Two terms (two words; a phrase and a word): their
+documents intersected as sets, their scores summed as Whoosh's intersection sums them.
+Answers, scores and their order are Whoosh's own (ties go to the lower document number, as
+in ``TopCollector``); a test compares the two.
 
 A restriction (the audience, filters) is a set of document numbers per segment, read from
 its terms' postings: worth it when it is broad; a narrow one is left to Whoosh, whose
@@ -254,7 +256,8 @@ def scan(searcher, terms: list[tuple[str, bytes]], limit: int, *,
         if allowed is not None and not allowed:
             continue
         count = reader.doc_count_all()
-        lengths = {t.fieldname: _lengths(reader, t.fieldname) or bytes([1]) * count
+        # No length column: every code 0, which scores as a length of 1 (Whoosh's default).
+        lengths = {t.fieldname: _lengths(reader, t.fieldname) or bytes(count)
                    for t in scored}  # fmt: skip
         matched: list[int] = []
         if single is not None:  # block by block: no list of every posting
