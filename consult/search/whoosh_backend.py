@@ -120,8 +120,8 @@ class WhooshBackend:
                                    "run `flask consult search rebuild`", path)  # fmt: skip
                 self.index = storage.create_index(wanted)
         self._lock = threading.Lock()
-        # One-term searches through ``whoosh_scan``: "auto" where its cost model says it is
-        # faster, "always" or "never" (the tests compare the two).
+        # Searches of one or two terms through ``whoosh_scan``: "auto" where its cost model
+        # says it is faster, "always" or "never" (the tests compare the two).
         self.scan = "auto"
         self._columns: dict = {}  # facet columns by segment (whoosh_scan.references)
         # This process's searcher (see _current), in a list the finaliser shares: its files
