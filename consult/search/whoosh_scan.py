@@ -244,6 +244,7 @@ def scan(searcher, terms: list[tuple[str, bytes]], limit: int, *,
     # One term: the constant joins its score; two: their sum (as Whoosh adds them).
     single = _Scored(searcher, *terms[0], constant) if len(terms) == 1 else None
     scored = [single] if single is not None else [_Scored(searcher, *t) for t in terms]
+    cache = {} if cache is None else cache
     top = _Top(limit)
     total = 0
     counted: dict[str, Counter] = {name: Counter() for name in facets}
@@ -252,7 +253,7 @@ def scan(searcher, terms: list[tuple[str, bytes]], limit: int, *,
         if any((name, btext) not in reader for name, btext in terms):
             continue
         deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
-        allowed = _restricted(reader, list(restriction)) if restriction else None
+        allowed = _restricted(reader, restriction) if restriction else None
         if allowed is not None and not allowed:
             continue
         count = reader.doc_count_all()
@@ -293,7 +294,7 @@ def scan(searcher, terms: list[tuple[str, bytes]], limit: int, *,
             top.add(scores, matched, offset)
             total += len(matched)
         for name in facets:
-            column = references(reader, name, {} if cache is None else cache)
+            column = references(reader, name, cache)
             if column is None or not matched:
                 continue
             refs, values = column
