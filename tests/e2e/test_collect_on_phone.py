@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 PASSWORD = "consult-demo"
 
 
@@ -58,9 +60,14 @@ def test_keyboard_only_sign_in(live_server, page_factory):
     page.keyboard.press("Tab")  # the skip link comes first, and shows itself
     assert page.evaluate("document.activeElement.textContent.trim()") == "跳到主要内容"
     assert page.get_by_text("跳到主要内容").is_visible()
-    page.goto(live_server + "/login")  # the user name field has the focus already
+    page.goto(live_server + "/login")
+    # the user name field takes the focus by itself; Chromium moves an autofocus at its
+    # next rendering update, which may come after the load event, so wait for it (up to
+    # the usual 5 s) rather than type into whatever has the focus at load
+    expect(page.get_by_label("用户名")).to_be_focused()
     page.keyboard.type("zhuanjia1")
     page.keyboard.press("Tab")
+    expect(page.get_by_label("密码")).to_be_focused()
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/point/$"))
