@@ -108,6 +108,44 @@ def analyse(text: str) -> tuple[list[tuple[str, int, int, int]], list[str]]:
     return tokens_, accurate
 
 
+# A word -> the finer words search mode adds inside it (for words of three characters or
+# more; none for most). Search mode finds them from the word alone (its 2- and 3-character
+# pieces that are dictionary words), so they are learnt once per word; see index_words.
+_PARTS: dict[str, tuple[str, ...]] = {}
+_PARTS_KEPT = 500_000  # words remembered at most (forgotten all at once beyond that)
+
+
+def _learn_parts(folded: str) -> None:
+    """The finer words of each word of ``folded``: search mode gives a word's finer words
+    right before the word itself (and never the word again among them)."""
+    if len(_PARTS) > _PARTS_KEPT:
+        _PARTS.clear()
+    finer = iter(rjieba.cut_for_search(folded))
+    for word in rjieba.cut(folded):
+        parts = []
+        for found in finer:
+            if found == word:
+                break
+            parts.append(found)
+        _PARTS[word] = tuple(p for p in parts if not _skipped(p))
+
+
+def index_words(text: str) -> tuple[list[str], dict[str, tuple[str, ...]]]:
+    """What :func:`analyse` gives, in the form the bulk writer reads fastest: the accurate-
+    mode words of ``text`` (folded, without punctuation), and a mapping from each of them
+    to the finer words that stand at its position (an empty tuple for most).
+
+    One segmentation in accurate mode: a text whose long words are all known needs no
+    search-mode pass (about half the segmentation's time, and the Python that reads it).
+    The mapping returned is shared: not to be changed.
+    """
+    folded = fold(text)
+    found = rjieba.cut(folded)
+    if any(word not in _PARTS for word in found):
+        _learn_parts(folded)
+    return [word for word in found if not _skipped(word)], _PARTS
+
+
 def tokens(text: str, *, for_query: bool) -> Iterator[tuple[str, int, int, int]]:
     """(word, position, start_char, end_char) of the folded text.
 

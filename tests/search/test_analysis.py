@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import QueryParser
@@ -93,3 +96,33 @@ def test_one_segmentation_gives_the_accurate_words_and_their_parts():
         assert owner_start <= start and end <= owner_end and word in owner, (word, owner)
     # Search mode yields 保持 and 一致 before 保持一致: they are still its parts.
     assert [w for w, p, _s, _e in found if p == 7] == ["保持一致", "保持", "一致"]
+
+
+LAWCORPUS = Path(__file__).resolve().parents[3] / "shared" / "lawcorpus"
+
+
+def test_index_words_gives_what_analyse_gives_on_real_laws():
+    """The bulk writer's reading of a text (accurate words, finer words learnt once per word)
+    is the analyser's: the same words at the same positions, on every line of the law corpus."""
+    from consult.search.analysis import analyse, index_words
+
+    texts = [
+        "中华人民共和国电动自行车管理条例，与相关法规保持一致。第十二条",
+        "養犬登記：電動自行車應當集中充電 ＡＢＣ abc",
+        "哈哈哈哈哈哈，管理条例管理条例",
+        "",
+    ]
+    files = sorted(LAWCORPUS.glob("*/*.txt")) + sorted(LAWCORPUS.glob("*/*.md"))
+    for path in files:
+        texts += path.read_text(encoding="utf-8").splitlines()
+    if not files:
+        pytest.skip(f"the law corpus is not at {LAWCORPUS} (it comes with ../shared)")
+    for text in texts:
+        tokens_, accurate = analyse(text)
+        words_, parts = index_words(text)
+        assert words_ == accurate, text
+        rebuilt = []
+        for position, word in enumerate(words_):
+            rebuilt += [(word, position)] + [(part, position) for part in parts[word]]
+        assert rebuilt == [(word, position) for word, position, _s, _e in tokens_], text
+    assert len(texts) > 1000
