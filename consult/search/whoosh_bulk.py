@@ -49,14 +49,6 @@ _PAIR = PAIR.encode()
 MAX_HELD = 12_000_000
 
 
-class _Terms(dict):
-    """A word -> its term (lower case, UTF-8), worked out once per word."""
-
-    def __missing__(self, word: str) -> bytes:
-        found = self[word] = word.lower().encode()
-        return found
-
-
 class _Encoded(dict):
     """A key -> ``encode(key)``, worked out once per key (positions, frequencies)."""
 
@@ -67,6 +59,10 @@ class _Encoded(dict):
     def __missing__(self, key):
         found = self[key] = self.encode(key)
         return found
+
+
+def _no_terms() -> defaultdict[str, defaultdict[bytes, list]]:
+    return defaultdict(lambda: defaultdict(list))
 
 
 def _encode_positions(positions: list[int]) -> bytes:
@@ -95,12 +91,12 @@ class SegmentBuilder:
         self.text_field = text_field
         self.pairs_field = pairs_field
         # field -> term -> [docnum, weight, value, docnum, weight, value, ...]
-        self.terms: dict[str, defaultdict[bytes, list]] = defaultdict(lambda: defaultdict(list))
+        self.terms: dict[str, defaultdict[bytes, list]] = _no_terms()
         self.lengths: dict[str, array] = {}  # field -> each document's field length
         self.docnum = 0
         self.held = 0  # postings gathered so far
         text, pairs = self.schema[text_field], self.schema[pairs_field]
-        self._words = _Terms()
+        self._words = _Encoded(lambda word: word.lower().encode())  # a word -> its term
         self._parts: dict[str, tuple[bytes, ...]] = {}  # a word -> its finer words' terms
         encode = _encode_positions if type(text.format) is Positions else text.format.encode
         self._one_position = _Encoded(lambda position: encode([position]))
@@ -230,7 +226,7 @@ class SegmentBuilder:
                 _write_term(writer, btext, terms[btext], lengths, fixed_size)
             writer.finish_field()
         writer.close()
-        self.terms, self.lengths = defaultdict(lambda: defaultdict(list)), {}
+        self.terms, self.lengths = _no_terms(), {}
         segment = self.segment
         segment.set_doc_count(self.docnum)
         return segment  # left as separate files (see whoosh_backend.COMPOUND)
@@ -242,7 +238,7 @@ class SegmentBuilder:
                 self.perdoc.close()
         finally:
             _delete(self.storage, self.segment)
-        self.terms, self.lengths = defaultdict(lambda: defaultdict(list)), {}
+        self.terms, self.lengths = _no_terms(), {}
 
 
 def _delete(storage, segment) -> None:
