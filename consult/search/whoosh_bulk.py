@@ -10,7 +10,7 @@ Here each document is segmented once (:func:`consult.search.analysis.index_words
 both the positions and the pairs), its postings are gathered per term in memory, and the
 segment is written in term order, as Whoosh's own writer writes it: the same files, the same
 postings (a test compares the two indexes posting by posting), except that the posting
-blocks are not compressed (see _write_term).
+blocks are not compressed (see _TermTable).
 Several processes each write a segment of their own; the new segments replace the index in
 one commit of its table of contents.
 """
@@ -27,12 +27,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from itertools import chain, pairwise, repeat
 from operator import sub
 from pickle import dumps
+from struct import Struct
 from typing import Any
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo
 from whoosh.formats import Positions
 from whoosh.index import TOC, clean_files
-from whoosh.system import pack_uint, pack_ushort
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
 from consult.search.analysis import PAIR, index_words
@@ -40,10 +41,12 @@ from consult.search.analysis import PAIR, index_words
 # Documents go to the writing processes in batches of this many: few enough messages that
 # sending them costs little, small enough that a point's comments stay in one stretch.
 BATCH = 2000
-# The codec's settings, which _write_term writes by: Whoosh's defaults, as its own writer
+# The codec's settings, which _TermTable writes by: Whoosh's defaults, as its own writer
 # uses them (postings per block, zlib's level, postings inlined in the term table: none).
 BLOCK_LIMIT, COMPRESSION, INLINE_LIMIT = 128, 3, 1
 _PAIR = PAIR.encode()
+_TERM_ROW = W3TermInfo._struct.pack  # a term table row: W3TermInfo.to_bytes
+_KEY_VALUE = Struct("!ii").pack  # a key's and its value's lengths: HashWriter.add
 # A writing process starts a new segment when it holds this many postings in memory (about
 # 60,000 comments' worth, ~1 GB): a large rebuild then needs no more memory than that.
 MAX_HELD = 12_000_000
@@ -59,6 +62,10 @@ class _Encoded(dict):
     def __missing__(self, key):
         found = self[key] = self.encode(key)
         return found
+
+
+# A posting's weight as a block keeps it: a 32-bit float (weights repeat: counts, boosts).
+_FLOAT32 = _Encoded(lambda weight: array("f", (weight,))[0])
 
 
 def _no_terms() -> defaultdict[str, defaultdict[bytes, list]]:
@@ -221,9 +228,9 @@ class SegmentBuilder:
             writer.start_field(name, self.schema[name])
             terms = self.terms[name]
             lengths = self.lengths[name]
-            fixed_size = self.schema[name].format.fixed_value_size()
+            table = _TermTable(writer, lengths, self.schema[name].format.fixed_value_size())
             for btext in sorted(terms):
-                _write_term(writer, btext, terms[btext], lengths, fixed_size)
+                table.write(btext, terms[btext])
             writer.finish_field()
         writer.close()
         self.terms, self.lengths = _no_terms(), {}
@@ -247,62 +254,109 @@ def _delete(storage, segment) -> None:
         storage.delete_file(name)
 
 
-def _write_term(writer, btext: bytes, postings: list, lengths: array, fixed_size) -> None:
-    """A term's postings, block by block, and its row in the term table: the bytes Whoosh's
-    ``W3FieldWriter`` writes for them (``start_term``, ``add`` per posting, ``finish_term``).
+class _TermTable:
+    """One field's share of the segment's term table and postings file, as ``W3FieldWriter``
+    writes them (``start_term``, ``add`` per posting, ``finish_term``).
 
     Whoosh's posting writer takes a posting at a time (type checks, running minima and
-    maxima) and keeps a term's statistics block by block through several calls; most terms
-    of a segment have one posting, so those calls were most of the segment's writing time.
-    Here each block is made from slices, and the term's statistics as it ends. The codec
-    writes no term's postings inline (``inlinelimit`` 1: see SegmentBuilder).
+    maxima) and keeps a term's statistics block by block through several calls, and the
+    term table's ``add`` writes a row in three writes after two checks; most terms of a
+    segment have one posting, so those calls were most of the segment's writing time
+    (~35 µs a term). Here a block is made from slices, a term of one posting without them,
+    and each is written in one write. The codec writes no term's postings inline
+    (``inlinelimit`` 1: see SegmentBuilder).
     """
-    postfile, limit = writer._postfile, BLOCK_LIMIT
-    offset = postfile.tell()
-    docnums = array("I", postings[0::3])
-    weights = array("f", postings[1::3])
-    values = postings[2::3]
-    total = len(docnums)
-    postfile.write(WHOOSH3_HEADER_MAGIC)
-    weight, minlength, maxlength, maxweight = 0, None, 0, 0
-    for start in range(0, total, limit):
-        ids = docnums[start : start + limit]
-        block_weights = weights[start : start + limit]
-        block_lengths = list(map(lengths.__getitem__, ids))
-        block_min = min(filter(None, block_lengths), default=None)
-        block_max = max(0, max(block_lengths))
-        block_weight = max(0, max(block_weights))
-        # the term's statistics, as W3TermInfo.add_block keeps them
-        weight += sum(block_weights)
-        minlength = block_min if minlength is None else min(minlength, block_min)
-        maxlength = max(maxlength, block_max)
-        maxweight = max(maxweight, block_weight)
-        # the block, as W3PostingsWriter._write_block minifies and writes it
-        count = len(ids)
-        if block_weights.count(1.0) == count:
-            mini_weights = None
-        elif block_weights.count(block_weights[0]) == count:
-            mini_weights = block_weights[0]
+
+    def __init__(self, writer, lengths: array, fixed_size: int | None):
+        self.postfile = writer._postfile
+        self.table = writer._tindex  # an OrderedHashWriter
+        self.prefix = pack_ushort(writer._fieldid)
+        self.lengths = lengths
+        # how a block's values are kept: a tuple of them (values of no fixed size), joined
+        # (a fixed size), or none at all (a size of 0)
+        self.values = "tuple" if fixed_size is None or fixed_size < 0 else fixed_size and "join"
+
+    def write(self, btext: bytes, postings: list) -> None:
+        postfile = self.postfile
+        offset = postfile.tell()
+        if len(postings) == 3:
+            block, stats = self._one(*postings)
         else:
-            mini_weights = tuple(block_weights)
-        present = [v for v in values[start : start + limit] if v]
-        if fixed_size is None or fixed_size < 0:
-            mini_values = tuple(present)
+            block, stats = self._blocks(postings)
+        postfile.write(block)
+        # the term's row, as W3TermInfo.to_bytes packs it (not inlined)
+        row = _TERM_ROW(0, *stats) + pack_long(offset) + pack_int(postfile.tell() - offset)
+        table, key = self.table, self.prefix + btext
+        place = table.dbfile.tell()
+        table.index.append(place)  # as OrderedHashWriter.add, then HashWriter.add
+        table.dbfile.write(_KEY_VALUE(len(key), len(row)) + key + row)
+        found = table.hashfn(key)
+        table.buckets[found & 255].append((found, place))
+        table.lastkey = key
+
+    def _one(self, docnum: int, weight: float, value: bytes) -> tuple[bytes, tuple]:
+        """A term of one posting: its block, and its row's statistics."""
+        weight = _FLOAT32[weight]
+        length = self.lengths[docnum]
+        byte = length_to_byte(length)
+        if self.values == "tuple":
+            values = (value,) if value else ()
         else:
-            mini_values = b"".join(present) if fixed_size else None
-        # Uncompressed (each block records whether it is; readers go by that): zlib took a
-        # quarter of the writing time, ~150 µs a comment, for postings 2.6 times smaller
-        # (30 MB instead of 79 at 20,000 comments), and searches read them without inflating.
-        data = dumps((tuple(map(sub, ids, chain((0,), ids))), mini_weights, mini_values), 2)
-        info = dumps((count, ids[-1], block_weight, 0, length_to_byte(block_min),
-                      length_to_byte(block_max)), 2)  # fmt: skip
-        size = len(info) + len(data)
-        postfile.write_int(-size if start + limit >= total else size)
-        postfile.write(info)
-        postfile.write(data)
-    terminfo = W3TermInfo(weight, total, minlength, maxlength, maxweight, docnums[0], docnums[-1])
-    terminfo.set_extent(offset, postfile.tell() - offset)
-    writer._tindex.add(pack_ushort(writer._fieldid) + btext, terminfo.to_bytes())
+            values = (value or b"") if self.values else None
+        data = dumps(((docnum,), None if weight == 1.0 else weight, values), 5)
+        most = max(0, weight)
+        info = dumps((1, docnum, most, 0, byte if length else 0, byte), 2)
+        block = WHOOSH3_HEADER_MAGIC + pack_int(-len(info) - len(data)) + info + data
+        return block, (weight, 1, byte if length else 0, byte, most, docnum, docnum)
+
+    def _blocks(self, postings: list) -> tuple[bytes, tuple]:
+        """A term's blocks of up to BLOCK_LIMIT postings, and its row's statistics."""
+        limit, lengths = BLOCK_LIMIT, self.lengths
+        docnums = array("I", postings[0::3])
+        weights = array("f", postings[1::3])
+        values = postings[2::3]
+        total = len(docnums)
+        written = [WHOOSH3_HEADER_MAGIC]
+        weight, minlength, maxlength, maxweight = 0, None, 0, 0
+        for start in range(0, total, limit):
+            ids = docnums[start : start + limit]
+            block_weights = weights[start : start + limit]
+            block_lengths = list(map(lengths.__getitem__, ids))
+            block_min = min(filter(None, block_lengths), default=None)
+            block_max = max(0, max(block_lengths))
+            block_weight = max(0, max(block_weights))
+            # the term's statistics, as W3TermInfo.add_block keeps them
+            weight += sum(block_weights)
+            minlength = block_min if minlength is None else min(minlength, block_min)
+            maxlength = max(maxlength, block_max)
+            maxweight = max(maxweight, block_weight)
+            # the block, as W3PostingsWriter._write_block minifies and writes it
+            count = len(ids)
+            if block_weights.count(1.0) == count:
+                mini_weights = None
+            elif block_weights.count(block_weights[0]) == count:
+                mini_weights = block_weights[0]
+            else:
+                mini_weights = tuple(block_weights)
+            present = [v for v in values[start : start + limit] if v]
+            if self.values == "tuple":
+                mini_values = tuple(present)
+            else:
+                mini_values = b"".join(present) if self.values else None
+            # Uncompressed (each block records whether it is; readers go by that): zlib
+            # took a quarter of the writing time, ~150 µs a comment, for postings 2.6 times
+            # smaller (30 MB instead of 79 at 20,000 comments), and searches read them
+            # without inflating. Pickled by protocol 5, not Whoosh's 2, which pickles each
+            # bytes value as a call to _codecs.encode (12 times slower to write, and read).
+            ids_gaps = tuple(map(sub, ids, chain((0,), ids)))
+            data = dumps((ids_gaps, mini_weights, mini_values), 5)
+            info = dumps((count, ids[-1], block_weight, 0, length_to_byte(block_min),
+                          length_to_byte(block_max)), 2)  # fmt: skip
+            size = len(info) + len(data)
+            written += (pack_int(-size if start + limit >= total else size), info, data)
+        stats = (weight, total, 0 if minlength is None else length_to_byte(minlength),
+                 length_to_byte(maxlength), maxweight, docnums[0], docnums[-1])  # fmt: skip
+        return b"".join(written), stats
 
 
 def _write_segments(index, docs: Iterable[Mapping[str, Any]], text_field: str,

@@ -29,7 +29,10 @@ def documents(count: int) -> list[dict]:
     found = []
     for number in range(1, count + 1):
         a, b = SENTENCES[number % 7], SENTENCES[(number * 3) % 7]
-        text = "\n".join(p for p in (a, b, f"第{number}号意见") if p)
+        # a word of this document alone, sometimes twice: terms of one posting, of weight 1
+        # and more
+        own = f"第{number}号意见" * (1 + number % 2)
+        text = "\n".join(p for p in (a, b, own) if p)
         found.append(make_document(
             "comment", number, text, day=20260101 + number % 28,
             audience=[f"point:{number % 3}"] + (["public"] if number % 5 == 0 else []),
