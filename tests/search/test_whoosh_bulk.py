@@ -198,3 +198,57 @@ def test_a_process_holding_too_many_postings_starts_another_segment(tmp_path, mo
         assert sorted(ours.signatures()) == sorted(d["key"] for d in docs)
     theirs = whoosh_written(tmp_path / "whoosh", docs)
     assert answers(ours, QUERIES) == answers(theirs, QUERIES)
+
+
+def test_long_documents_are_written_as_whooshs_own_writer_writes_them(tmp_path):
+    # A word 1,200 times (pickle appends 1,000 list items at a time), 100 times (a value
+    # over 255 bytes), and positions past 255 and 65,535 (each opcode of pickle's ints).
+    docs = [
+        *documents(20),
+        make_document("comment", 21, "登记 " * 1200, day=20260101, audience=["public"]),
+        make_document("comment", 22, "充电" * 100 + "意见", day=20260101, audience=["public"]),
+        make_document("comment", 23, "楼道 物业 " * 33000 + "结尾", day=20260102,
+                      audience=["public"]),
+    ]  # fmt: skip
+    ours = bulk_written(tmp_path / "bulk", docs, procs=1)
+    theirs = whoosh_written(tmp_path / "whoosh", docs)
+    with ours.index.reader() as mine, theirs.index.reader() as reference:
+        got, expected = everything(mine), everything(reference)
+    assert got == expected
+    positions = theirs.index.reader().postings("text", "登记".encode())
+    while positions.id() != 20:
+        positions.next()
+    assert len(positions.value_as("positions")) == 1200  # the case was reached
+    assert answers(ours, ["登记", '"楼道 物业 楼道"', "结尾"]) == answers(
+        theirs, ["登记", '"楼道 物业 楼道"', "结尾"]
+    )
+
+
+@pytest.mark.parametrize("value", [0, 1, 255, 256, 65535, 65536, 2**31 - 1])
+def test_numbers_and_lengths_are_coded_as_pickle_codes_them(value):
+    import pickle
+
+    import numpy as np
+
+    from consult.search.whoosh_bulk import _BYTES, _coded
+
+    rows, used = _coded(np.array([value]))
+    assert rows[0, : used[0]].tobytes() == pickle.dumps(value, 2)[2:-1]  # after PROTO, STOP
+    if value <= 65536:  # a bytes value of this length, as pickle's header for it
+        rows, used = _coded(np.array([value]), _BYTES)
+        assert rows[0, : used[0]].tobytes() == pickle.dumps(b"x" * value, 3)[2:][: used[0]]
+    with pytest.raises(OverflowError):
+        _coded(np.array([2**31]))
+
+
+@pytest.mark.parametrize("largest", [1000, 2**40])  # packed in one key; too big to pack
+def test_columns_are_sorted_together_row_by_row(largest):
+    import numpy as np
+
+    from consult.search.whoosh_bulk import _sorted_together
+
+    generator = np.random.default_rng(5)
+    columns = [generator.integers(0, high, 5000) for high in (50, largest, 7)]
+    rows = sorted(zip(*(column.tolist() for column in columns), strict=True))
+    found = _sorted_together(*columns)
+    assert list(zip(*(column.tolist() for column in found), strict=True)) == rows
