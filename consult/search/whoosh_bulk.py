@@ -10,10 +10,10 @@ Here each document is segmented once (:func:`consult.search.analysis.index_words
 both the positions and the pairs) and adds its words' numbers to an array. When the segment
 is finished, its postings are made with numpy, all at once: sorted, grouped and counted as
 arrays, and the postings file and term table laid out as arrays of bytes, every pickle
-written opcode by opcode (see _write_terms), rather than posting by posting in Python,
-which cost ~0.8 ms of CPU a comment against ~0.3 now. The segment is what Whoosh's own
-writer writes: the same files, the same postings (a test compares the two indexes posting
-by posting), except that the posting blocks are not compressed (see _write_terms).
+written opcode by opcode (see _write_terms), rather than posting by posting in Python
+(which cost the writing processes ~0.8 ms of CPU a comment, against ~0.5 now). The segment
+is what Whoosh's own writer writes: the same files, the same postings (a test compares the
+two indexes posting by posting), except that the posting blocks are not compressed.
 Several processes each write a segment of their own; the new segments replace the index in
 one commit of its table of contents.
 """
@@ -352,7 +352,7 @@ class SegmentBuilder:
 
     def _clear(self) -> None:
         self.tokens, self.ends, self.others, self.parts = array("I"), array("q"), [], []
-        self.words = _Numbered()
+        self.words, self.paired = _Numbered(), bytearray()
 
     def _words_and_pairs(self) -> tuple[dict[str, _Postings], dict[str, np.ndarray]]:
         """The text and pairs fields' postings, and each document's length in them."""
@@ -393,9 +393,9 @@ class SegmentBuilder:
         paired = np.frombuffer(bytes(self.paired), dtype=np.uint8).astype(bool)
         keep = (docs[1:] == docs[:-1]) & paired[docs[1:]]
         pair_docs = docs[1:][keep]
-        codes = words[:-1][keep] * max(1, len(names)) + words[1:][keep]
-        unique, pair_of = np.unique(codes, return_inverse=True)
         size = max(1, len(names))
+        codes = words[:-1][keep] * size + words[1:][keep]
+        unique, pair_of = np.unique(codes, return_inverse=True)
         pair_names = [names[c // size] + _PAIR + names[c % size] for c in unique.tolist()]
         in_order = sorted(range(len(pair_names)), key=pair_names.__getitem__)
         rank = np.empty(len(in_order), dtype=np.int64)
@@ -555,7 +555,8 @@ def _write_terms(writer, postings: _Postings, lengths: np.ndarray, fixed_size) -
     # ... and the values: a tuple of those not empty (formats of no fixed size, such as
     # Positions), all of them joined in one bytes value (Frequency), or None (Existence).
     value_lengths = postings.values.lengths
-    if fixed_size is None or fixed_size < 0:
+    in_tuple = fixed_size is None or fixed_size < 0
+    if in_tuple:
         header_rows, header_used = _coded(value_lengths, _BYTES)
         header_used[value_lengths == 0] = 0
         piece = header_used + value_lengths
@@ -606,7 +607,7 @@ def _write_terms(writer, postings: _Postings, lengths: np.ndarray, fixed_size) -
     _put(buffer, where + 1, _big_endian(weight[spread], ">f8"))
     buffer[at[varied] + 1 + 9 * sizes[varied]] = ord("t")
     at = at + weight_bytes
-    if fixed_size is None or fixed_size < 0:
+    if in_tuple:
         buffer[at] = ord("(")
         where = at[block_of] + 1 + _within(piece, starts, block_of)
         _put(buffer, where, header_rows, header_used)
