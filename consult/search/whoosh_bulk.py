@@ -26,7 +26,6 @@ import multiprocessing
 import os
 import warnings
 from array import array
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import chain
@@ -155,13 +154,15 @@ def _within(lengths: np.ndarray, starts: np.ndarray, group: np.ndarray) -> np.nd
 
 class _Values:
     """Each posting's encoded value: ``lengths``, and ``write`` puts them where they go in
-    a buffer. These are laid end to end in ``source``."""
+    a buffer. These are in ``source``, at ``source_offsets`` (by default laid end to end)."""
 
-    def __init__(self, source: np.ndarray, lengths: np.ndarray) -> None:
+    def __init__(self, source: np.ndarray, lengths: np.ndarray,
+                 source_offsets: np.ndarray | None = None) -> None:  # fmt: skip
         self.source, self.lengths = source, lengths
+        self.source_offsets = _before(lengths) if source_offsets is None else source_offsets
 
     def write(self, buffer: np.ndarray, offsets: np.ndarray) -> None:
-        _copy(buffer, offsets, self.source, _before(self.lengths), self.lengths)
+        _copy(buffer, offsets, self.source, self.source_offsets, self.lengths)
 
 
 class _FixedValues(_Values):
@@ -392,58 +393,76 @@ class SegmentBuilder:
         # Pairs: adjacent words of one document (that has the field), as terms "a|b".
         paired = np.frombuffer(bytes(self.paired), dtype=np.uint8).astype(bool)
         keep = (docs[1:] == docs[:-1]) & paired[docs[1:]]
-        pair_docs = docs[1:][keep]
-        size = max(1, len(names))
-        codes = words[:-1][keep] * size + words[1:][keep]
-        unique, pair_of = np.unique(codes, return_inverse=True)
-        pair_names = [names[c // size] + _PAIR + names[c % size] for c in unique.tolist()]
-        in_order = sorted(range(len(pair_names)), key=pair_names.__getitem__)
-        rank = np.empty(len(in_order), dtype=np.int64)
-        rank[in_order] = np.arange(len(in_order))
-        pair_term = rank[pair_of.reshape(-1)]
-        pair_term, pair_docs = _sorted_together(pair_term, pair_docs)
-        starts = _starts(pair_term, pair_docs)
-        frequencies = _runs(starts, len(pair_term))
-        boost = self._boost[self.pairs_field]
-        pairs = _Postings([pair_names[i] for i in in_order], pair_term[starts], pair_docs[starts],
-                          (frequencies * boost).astype(np.float32),  # Frequency.encode:
-                          _FixedValues(_big_endian(frequencies, ">u4")))  # fmt: skip
+        pairs = self._pairs(names, words[:-1][keep], words[1:][keep], docs[1:][keep])
         pair_lengths = np.where(paired, np.maximum(counts - 1, 0), 0)
         return ({self.text_field: text, self.pairs_field: pairs},
                 {self.text_field: text_lengths, self.pairs_field: pair_lengths})  # fmt: skip
 
+    def _pairs(
+        self, names: list[bytes], first: np.ndarray, second: np.ndarray, docs: np.ndarray
+    ) -> _Postings:
+        """The pairs field's postings: each pair of term numbers in ``names`` at ``first``
+        and ``second`` is a term ``first|second``, found in the document ``docs``.
+
+        The pairs are sorted as numbers, without naming each: "a|b" sorts before "c|d" as
+        "a|" sorts before "c|" (the first words are numbered in that order), then as b
+        before d (``names`` is sorted). That holds while no word holds "|", which the
+        analysis drops as punctuation.
+        """
+        if any(_PAIR in name for name in names):
+            raise ValueError('search index: a word holds the pairs\' separator "|"')
+        first_order = sorted(range(len(names)), key=lambda n: names[n] + _PAIR)
+        first_rank = np.empty(len(names), dtype=np.int64)
+        first_rank[first_order] = np.arange(len(names))
+        first, second, docs = _sorted_together(first_rank[first], second, docs)
+        starts = _starts(first, second, docs)
+        new_term = np.zeros(len(starts), dtype=bool)
+        new_term[_starts(first[starts], second[starts])] = True
+        pair_names = [names[first_order[a]] + _PAIR + names[b]
+                      for a, b in zip(first[starts][new_term].tolist(),
+                                      second[starts][new_term].tolist(), strict=True)]  # fmt: skip
+        frequencies = _runs(starts, len(first))
+        boost = self._boost[self.pairs_field]
+        return _Postings(pair_names, np.cumsum(new_term) - 1, docs[starts],
+                         (frequencies * boost).astype(np.float32),  # Frequency.encode:
+                         _FixedValues(_big_endian(frequencies, ">u4")))  # fmt: skip
+
     def _field_postings(self, name: str, field) -> tuple[_Postings, np.ndarray]:
-        """Another field's postings, as its Whoosh field type indexes each value (worked out
-        once per value: filter values repeat, and a date field alone costs ~70 µs to index),
-        and each document's length in it."""
-        found: defaultdict[bytes, list[tuple[int, float, bytes]]] = defaultdict(list)
-        lengths = np.zeros(len(self.others), dtype=np.int64)
-        indexed: dict[Any, list[tuple[bytes, int, float, bytes]]] = {}
+        """Another field's postings, as its Whoosh field type indexes each value, and each
+        document's length in it. Each distinct value is indexed once (filter values repeat,
+        and a date field alone costs ~12 µs to index); its terms then go to every document
+        that holds it as arrays."""
+        distinct, docs, value_of = _Numbered(), array("q"), array("q")
         for docnum, fields in enumerate(self.others):
             value = fields.get(name)
-            if value is None:
-                continue
-            items = None if field.unique else indexed.get(value)
-            if items is None:
-                items = list(field.index(value))
-                if not field.unique:
-                    indexed[value] = items
-            length = 0
-            for term, frequency, weight, encoded in items:
-                found[term].append((docnum, weight, encoded))
-                length += frequency
-            lengths[docnum] = length
-        if not field.scorable:
-            lengths[:] = 0
-        names = sorted(found)
-        listed = list(chain.from_iterable(map(found.__getitem__, names)))
-        term = np.repeat(np.arange(len(names)), [len(found[name]) for name in names])
-        doc = np.array([posting[0] for posting in listed], dtype=np.int64)
-        weight = np.array([posting[1] for posting in listed], dtype=np.float32)
-        encoded = [posting[2] for posting in listed]
+            if value is not None:
+                docs.append(docnum)
+                value_of.append(distinct[value])
+        # Each value's rows (term, frequency, weight, encoded value), one after another.
+        indexed = [list(field.index(value)) for value in distinct.order]
+        counts = np.fromiter(map(len, indexed), dtype=np.int64, count=len(indexed))
+        listed = list(chain.from_iterable(indexed))
+        names = sorted({row[0] for row in listed})
+        number = {term: n for n, term in enumerate(names)}
+        item_term = np.array([number[row[0]] for row in listed], dtype=np.int64)
+        frequency = np.array([row[1] for row in listed], dtype=np.int64)
+        weight = np.array([row[2] for row in listed], dtype=np.float32)
+        # Each document's postings: the rows of its value (``item``: each posting's row).
+        docs, value_of = np.frombuffer(docs, dtype=np.int64), np.frombuffer(value_of, np.int64)
+        per_doc = counts[value_of]
+        first = _before(counts)
+        item = np.repeat(first[value_of] - _before(per_doc), per_doc) + np.arange(per_doc.sum())
+        term, doc, item = _sorted_together(item_term[item], np.repeat(docs, per_doc), item)
+        lengths = np.zeros(len(self.others), dtype=np.int64)
+        if field.scorable:
+            of_value = np.repeat(np.arange(len(counts)), counts)
+            value_lengths = np.bincount(of_value, frequency, minlength=len(counts))
+            lengths[docs] = value_lengths[value_of]
+        encoded = [row[3] for row in listed]
         sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-        values = _Values(np.frombuffer(b"".join(encoded), dtype=np.uint8), sizes)
-        return _Postings(names, term, doc, weight, values), lengths
+        values = _Values(np.frombuffer(b"".join(encoded), dtype=np.uint8), sizes[item],
+                         _before(sizes)[item])  # fmt: skip
+        return _Postings(names, term, doc, weight[item], values), lengths
 
     def _write_per_document(self, lengths: dict[str, np.ndarray]) -> None:
         """Each document's stored fields, sort columns and field lengths, as the codec's

@@ -252,3 +252,33 @@ def test_columns_are_sorted_together_row_by_row(largest):
     rows = sorted(zip(*(column.tolist() for column in columns), strict=True))
     found = _sorted_together(*columns)
     assert list(zip(*(column.tolist() for column in found), strict=True)) == rows
+
+
+def test_values_indexed_as_no_term_or_one_shared_are_written_as_whooshs_own(tmp_path):
+    # An empty audience is a value that indexes to no term; a citation and an audience of
+    # several terms are shared by many documents, each of whom gets every term of its value.
+    docs = documents(40)
+    for number, doc in enumerate(docs):
+        doc["audience"] = [] if number % 4 == 0 else doc["audience"] + ["leg:1", "public"]
+        doc["citation"] = "第十二条 第三条" if number % 3 else None
+    ours = bulk_written(tmp_path / "bulk", docs, procs=1)
+    theirs = whoosh_written(tmp_path / "whoosh", docs)
+    with ours.index.reader() as mine, theirs.index.reader() as reference:
+        got, expected = everything(mine), everything(reference)
+    assert got == expected
+    assert len(got[0][("audience", b"leg:1")][1]) == 30  # every document with the term
+
+
+def test_a_word_holding_the_pairs_separator_is_refused(tmp_path):
+    # Pairs are sorted as numbers on the promise that no word holds "|" (the analysis drops
+    # it as punctuation): were one to, the pairs' order could be wrong, so it stops.
+    import numpy as np
+
+    from consult.search.analysis import index_words
+    from consult.search.whoosh_bulk import SegmentBuilder
+
+    assert "|" not in index_words("养犬|登记 a|b")[0]
+    segment = SegmentBuilder(WhooshBackend(str(tmp_path)).index, "text", "pairs")
+    with pytest.raises(ValueError, match="separator"):
+        segment._pairs([b"a", b"a|b"], np.array([0]), np.array([1]), np.array([0]))
+    segment.cancel()
