@@ -221,17 +221,25 @@ def run(ctx: Context):
         with app.test_request_context():
             state = state_of()
             backend = state.backend
-            start = time.perf_counter()
-            indexed = rebuild(state)
-            seconds = time.perf_counter() - start
             comments = len(ctx.corpus.comments)
-            reference = Tantivy(folder, ctx.corpus)
+            # Rebuilt three times (once beyond 200k comments: a 1M rebuild takes minutes),
+            # each followed by a tantivy build of the same corpus, so that both medians see
+            # the same moments of a shared machine.
+            rebuilds = 3 if comments <= 200_000 else 1
+            rates, seconds, reference_rates = [], [], []
+            for round_ in range(rebuilds):
+                start = time.perf_counter()
+                indexed = rebuild(state)
+                took = time.perf_counter() - start
+                rates.append(comments / took)
+                seconds.append(round(took, 2))
+                reference = Tantivy(os.path.join(folder, f"round{round_}"), ctx.corpus)
+                reference_rates.append(comments / reference.build_seconds)
             yield record(
-                ctx, "search.rebuild", [comments / seconds], "comments/s", higher_is_better=True,
-                target={"value": 3000}, documents=indexed, seconds=round(seconds, 2),
+                ctx, "search.rebuild", rates, "comments/s", higher_is_better=True,
+                target={"value": 3000}, documents=indexed, seconds=seconds,
                 engine=backend.name,
-                reference={"engine": "tantivy", "median": len(ctx.corpus.comments)
-                           / reference.build_seconds},
+                reference={"engine": "tantivy", "median": summary(reference_rates)["median"]},
             )  # fmt: skip
             sets = _query_sets(rng, ctx.corpus)
             rounds = max(3, ctx.runs)

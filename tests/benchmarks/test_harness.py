@@ -54,6 +54,9 @@ def test_runner_smoke(tmp_path):
     names = {r["name"] for r in records}
     assert {"machine", "corpus.generate", "parse.code_1260_articles", "total"} <= names
     assert {"search.rebuild", "search.phrase", "search.two_words_filter"} <= names
+    (rebuilt,) = [r for r in records if r["name"] == "search.rebuild"]
+    assert rebuilt["runs"] == len(rebuilt["seconds"]) == 3  # a median of three rebuilds
+    assert rebuilt["reference"]["engine"] == "tantivy" and rebuilt["reference"]["median"] > 0
     (recorded,) = [r for r in records if r["name"] == "search.record_while_indexed.latency"]
     assert recorded["stored_equals_sent"] and recorded["index_agrees"], recorded
     assert {"stats.by_collector", "stats.by_month", "stats.xlsx_export_all"} <= names
