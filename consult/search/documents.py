@@ -60,6 +60,11 @@ class Result:
     total: int
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
+    @classmethod
+    def nothing(cls, facets: bool) -> Result:
+        """What a search finds for an audience of no one (``audiences=[]``)."""
+        return cls(hits=[], total=0, facets={name: {} for name in FACET_FIELDS} if facets else {})
+
 
 def term(value: Any) -> str:
     """A filter value as an index term: booleans as 1/0, enums by value, the rest as text."""

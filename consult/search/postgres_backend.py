@@ -151,6 +151,8 @@ class PostgresBackend:
         per_page: int = 20,
         facets: bool = False,
     ) -> Result:
+        if audiences is not None and not audiences:
+            return Result.nothing(facets)
         doc = SearchDocument
         words = to_tsquery(parsed)
         # The words, the audience and the filters: one tsquery, one GIN lookup.

@@ -206,6 +206,8 @@ class WhooshBackend:
         per_page: int = 20,
         facets: bool = False,
     ) -> Result:
+        if audiences is not None and not audiences:
+            return Result.nothing(facets)
         # Filters join the query as constant-score terms: the intersection then leapfrogs
         # over the sparse audience and filter postings instead of visiting every match of
         # common words and testing it against a set (measured: about 2x faster).

@@ -328,3 +328,15 @@ def test_a_stopped_background_applier_ends_and_later_changes_apply_at_once(w):
     )
     db.session.commit()
     assert ids(search(w.collector, {"q": "停止之后"})) == [second.id]  # applied inline
+
+
+def test_an_audience_of_no_one_finds_nothing(w):
+    # audiences=None is no restriction (the index's own checks); [] is nobody's eyes.
+    from consult.search.query import parse
+
+    backend = state_of().backend
+    assert backend.search(parse("充电"), session=db.session, audiences=None).total >= 3
+    for text in ("充电", '"自行车充电"', "充电 OR 养犬", "充电 -楼道", ""):
+        found = backend.search(parse(text), session=db.session, audiences=[], facets=True)
+        assert (found.total, found.hits) == (0, []), text
+        assert found.facets and not any(found.facets.values()), text
