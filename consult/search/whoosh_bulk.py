@@ -11,7 +11,7 @@ both the positions and the pairs) and adds its words' numbers to an array. When 
 is finished, its postings are made with numpy, all at once: sorted, grouped and counted as
 arrays, and the postings file and term table laid out as arrays of bytes, every pickle
 written opcode by opcode (see _write_terms), rather than posting by posting in Python
-(which cost the writing processes ~0.8 ms of CPU a comment, against ~0.5 now). The segment
+(which cost the writing processes ~0.8 ms of CPU a comment, against ~0.4 now). The segment
 is what Whoosh's own writer writes: the same files, the same postings (a test compares the
 two indexes posting by posting), except that the posting blocks are not compressed.
 Several processes each write a segment of their own; the new segments replace the index in
