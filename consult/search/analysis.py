@@ -147,7 +147,7 @@ def index_words(text: str) -> tuple[list[str], dict[str, tuple[str, ...]]]:
     found = rjieba.cut(folded)
     if any(word not in _PARTS for word in found):
         _learn_parts(folded)
-    return [word for word in found if word not in _NO_TOKEN], _PARTS  # (a set: 4x faster)
+    return [word for word in found if word not in _NO_TOKEN], _PARTS  # no call per word
 
 
 def tokens(text: str, *, for_query: bool) -> Iterator[tuple[str, int, int, int]]:

@@ -136,13 +136,19 @@ def _copy(buffer: np.ndarray, offsets: np.ndarray, source: np.ndarray,
     total = int(lengths.sum())
     if not total:
         return
-    read = np.repeat(source_offsets - _before(lengths), lengths) + np.arange(total)
+    read = _ranges(source_offsets, lengths)
     buffer[read + np.repeat(offsets - source_offsets, lengths)] = source[read]
 
 
 def _before(lengths: np.ndarray) -> np.ndarray:
     """Where each item starts when items of these lengths are laid end to end."""
     return np.cumsum(lengths) - lengths
+
+
+def _ranges(starts, lengths: np.ndarray) -> np.ndarray:
+    """Every index of each range ``[start, start + length)``, one range after another
+    (``starts`` 0: each item's place within its range)."""
+    return np.repeat(starts - _before(lengths), lengths) + np.arange(int(lengths.sum()))
 
 
 def _within(lengths: np.ndarray, starts: np.ndarray, group: np.ndarray) -> np.ndarray:
@@ -361,7 +367,7 @@ class SegmentBuilder:
         ends = np.frombuffer(self.ends, dtype=np.int64)
         counts = np.diff(ends, prepend=0)
         docs = np.repeat(np.arange(len(ends)), counts)  # each word's document
-        positions = np.arange(len(tokens)) - np.repeat(ends - counts, counts)
+        positions = _ranges(0, counts)
         # Terms are numbered in term order: a word's term is it in lower case (words
         # differing in case are one term), and so are its finer words'.
         word_terms = [word.lower().encode() for word in self.words.order]
@@ -451,7 +457,7 @@ class SegmentBuilder:
         docs, value_of = np.frombuffer(docs, dtype=np.int64), np.frombuffer(value_of, np.int64)
         per_doc = counts[value_of]
         first = _before(counts)
-        item = np.repeat(first[value_of] - _before(per_doc), per_doc) + np.arange(per_doc.sum())
+        item = _ranges(first[value_of], per_doc)
         term, doc, item = _sorted_together(item_term[item], np.repeat(docs, per_doc), item)
         lengths = np.zeros(len(self.others), dtype=np.int64)
         if field.scorable:
@@ -539,7 +545,7 @@ def _write_terms(writer, postings: _Postings, lengths: np.ndarray, fixed_size) -
     term_starts = _starts(term)
     per_term = _runs(term_starts, count)
     # Blocks of up to BLOCK_LIMIT postings, each within one term.
-    within = np.arange(count) - np.repeat(term_starts, per_term)
+    within = _ranges(0, per_term)
     starts = np.flatnonzero(within % BLOCK_LIMIT == 0)
     sizes = _runs(starts, count)
     block_of = np.repeat(np.arange(len(starts)), sizes)  # each posting's block
@@ -621,7 +627,7 @@ def _write_terms(writer, postings: _Postings, lengths: np.ndarray, fixed_size) -
     varied = ~same
     buffer[at[varied]] = ord("(")
     spread = varied[block_of]  # the postings in blocks of varied weights
-    where = at[block_of[spread]] + 1 + 9 * (np.arange(count) - starts[block_of])[spread]
+    where = at[block_of[spread]] + 1 + 9 * _ranges(0, sizes)[spread]
     buffer[where] = ord("G")
     _put(buffer, where + 1, _big_endian(weight[spread], ">f8"))
     buffer[at[varied] + 1 + 9 * sizes[varied]] = ord("t")
